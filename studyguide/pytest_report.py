@@ -9,7 +9,6 @@ import json
 import os
 
 
-
 def pytest_addoption(parser):
     """Register the option naming the report file."""
     parser.addoption("--studyguide-report", default=None, help="write a JSON test report here")
@@ -50,8 +49,9 @@ class _Report:
         self.collect_errors = []
         self.finished = False
 
-    def pytest_collection_modifyitems(self, items):
-        for item in items:
+    def pytest_collection_finish(self, session):
+        # session.items is the final list, after deselection and -k filtering.
+        for item in session.items:
             points, hint = grade_of(item)
             self.tests[item.nodeid] = {
                 "nodeid": item.nodeid,
@@ -95,4 +95,3 @@ class _Report:
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=1)
         os.replace(tmp, self.path)
-

@@ -1,0 +1,353 @@
+"""The course checker: the invariants that keep solutions, labs, graders and pages honest.
+
+Each check returns a list of problems; every problem ends with the command that helps fix it.
+The invariants (see docs/architecture.md):
+
+1. the manifest is valid and every available module has all its parts;
+2. ``labs/`` is exactly what the generator makes, pages are fresh, and nothing leaks;
+3. every solution passes its visible tests, its graders and every earlier module's graders;
+4. every grader of module NN fails on lab NN, while earlier graders pass on it;
+5. every notebook is a valid nbgrader source notebook that executes and fails until solved;
+6. the student release holds no solution, hidden grader or marker.
+"""
+
+import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .generate import extract_reference, lab_differences, module_pages, render_page
+from .manifest import ManifestError, load_course
+from .markers import MARKER_WORDS, MarkerError, find_blocks, solution_lines
+from .testrun import run_pytest
+
+FIX_GENERATE = "fix: run `studyguide generate`"
+
+
+@dataclass
+class CheckResult:
+    """The problems one invariant found, and how long it took."""
+
+    name: str
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+# --- 1. manifest and folders -----------------------------------------------------------
+
+
+def check_manifest(course):
+    """Every available module has its page, notebook, solution, lab and graders."""
+    problems = []
+    for module in course.available:
+        parts = {
+            "study-guide page": course.path("modules", module) / "README.md",
+            "notebook": course.notebook(module),
+            "solution": course.path("solutions", module) / course.package / "__init__.py",
+            "lab": course.path("labs", module),
+            "graders": course.path("grading", module),
+        }
+        for part, path in parts.items():
+            if not path.exists():
+                fix = (
+                    FIX_GENERATE
+                    if part == "lab"
+                    else f"fix: create {path.relative_to(course.root)}"
+                )
+                problems.append(
+                    f"{module.id}: the {part} {path.relative_to(course.root)} is missing; {fix}"
+                )
+        graders = course.path("grading", module)
+        if graders.is_dir() and not list(graders.glob("test_*.py")):
+            problems.append(f"{module.id}: grading/{module.id} has no test_*.py; fix: add graders")
+    return problems
+
+
+# --- 2. freshness and leaks ----------------------------------------------------------------
+
+
+def solution_blocks_by_module(course):
+    """{module id: distinctive lines found only inside that solution's blocks}."""
+    leaks = {}
+    for module in course.available:
+        lines = set()
+        for path in sorted(course.path("solutions", module).rglob("*")):
+            if path.is_file() and path.suffix in {".py", ".md", ".html", ".txt", ".ini", ".toml"}:
+                try:
+                    lines |= solution_lines(path.relative_to(course.root), path.read_text("utf-8"))
+                except MarkerError:
+                    continue  # reported, with file and line, by the freshness check
+        leaks[module.id] = lines
+    return leaks
+
+
+def find_leaks(folder, secret_lines, label, skip=()):
+    """Report files under ``folder`` holding a marker or one of ``secret_lines``."""
+    problems = []
+    for path in sorted(Path(folder).rglob("*")):
+        rel = path.relative_to(folder)
+        if not path.is_file() or any(part in skip for part in rel.parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if MARKER_WORDS.search(line):
+                problems.append(f"{label}{rel}:{number} holds a marker")
+            elif line.strip() in secret_lines:
+                problems.append(f"{label}{rel}:{number} holds a solution or hidden-test line")
+    return problems
+
+
+def check_labs_fresh(course):
+    """labs/ equals what the generator makes, and no solution line reaches a lab."""
+    problems = []
+    secrets = solution_blocks_by_module(course)
+    for module in course.available:
+        try:
+            differences = lab_differences(course, module)
+        except (MarkerError, FileNotFoundError) as exc:
+            problems.append(f"{exc}; fix: correct the solution, then run `studyguide generate`")
+            continue
+        problems += [f"{d}; {FIX_GENERATE} {module.id}" for d in differences]
+        lab_dir = course.path("labs", module)
+        if lab_dir.is_dir():
+            leaks = find_leaks(lab_dir, secrets[module.id], f"labs/{module.id}/")
+            problems += [f"{leak}; fix: mark it in the solution and regenerate" for leak in leaks]
+    return problems
+
+
+def check_pages(course):
+    """Included code is fresh, comes from given code only, and pages hold no solution line."""
+    problems = []
+    secrets = solution_blocks_by_module(course)
+    all_secrets = set().union(*secrets.values()) if secrets else set()
+    for page in module_pages(course):
+        rel = page.relative_to(course.root)
+        try:
+            fresh = render_page(course.root, page)
+        except MarkerError as exc:
+            problems.append(f"{exc}; fix: correct the include reference")
+            continue
+        if fresh != page.read_text(encoding="utf-8"):
+            problems.append(f"{rel}: an included code block is stale; {FIX_GENERATE}")
+        problems += _includes_inside_blocks(course, page)
+        leaks = find_leaks(page.parent, all_secrets, f"modules/{page.parent.name}/")
+        problems += [f"{leak}; fix: show given code only, by reference" for leak in leaks]
+    return problems
+
+
+def _includes_inside_blocks(course, page):
+    """Report include references that overlap a solution block (they would leak it)."""
+    problems = []
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.startswith("<!-- include: "):
+            continue
+        ref = line.split("include: ", 1)[1].removesuffix("-->").strip()
+        try:
+            path, first, last, _ = extract_reference(course.root, ref)
+            blocks = find_blocks(path, path.read_text(encoding="utf-8"))
+        except (OSError, LookupError, ValueError, SyntaxError):
+            continue  # reported by the freshness check
+        if any(b.begin <= last and first <= b.end for b in blocks):
+            problems.append(
+                f"{page.relative_to(course.root)}:{number}: {ref} overlaps a solution block; "
+                "fix: include given code only"
+            )
+    return problems
+
+
+# --- 3 and 4. solutions pass, skeletons fail ---------------------------------------------
+
+
+def grader_paths(course, module):
+    """The grader folders a lab of ``module`` must pass: earlier modules' and its own."""
+    return [course.path("grading", m) for m in (*course.earlier(module), module)]
+
+
+def _retired(course, module):
+    """Retired grader node ids, as pytest deselect arguments relative to grading/."""
+    return sorted(course.retired(module))
+
+
+def _describe(run, nodeid):
+    """A failing test's last lines, or the reason the run produced no report."""
+    for test in run.tests:
+        if test["nodeid"] == nodeid and test["message"]:
+            return test["message"].splitlines()[-1][:200]
+    return ""
+
+
+def _run_report_problem(run, label):
+    """Explain a pytest run that produced no usable report."""
+    if run.collect_errors:
+        first = run.collect_errors[0]
+        return f"{label}: cannot collect {first['nodeid']}: {first['message'][-300:]}"
+    if not run.finished:
+        return (
+            f"{label}: pytest ended without a report (exit {run.returncode}): {run.output[-400:]}"
+        )
+    if not run.tests:
+        return f"{label}: no tests were collected"
+    return None
+
+
+def check_solution(course, module):
+    """Solution NN passes its visible tests and the graders of modules up to NN."""
+    problems = []
+    solution = course.path("solutions", module)
+    visible = run_pytest(solution, [solution / "tests"])
+    label = f"solutions/{module.id} visible tests"
+    problem = _run_report_problem(visible, label)
+    if problem:
+        problems.append(problem + f"; fix: `cd solutions/{module.id} && pytest`")
+    for nodeid in visible.not_passed:
+        problems.append(
+            f"{label}: {nodeid} does not pass ({_describe(visible, nodeid)}); "
+            f"fix: `cd solutions/{module.id} && pytest`"
+        )
+    graded = run_pytest(
+        solution,
+        grader_paths(course, module),
+        rootdir=course.root / "grading",
+        deselect=_retired(course, module),
+    )
+    label = f"solutions/{module.id} against the graders"
+    problem = _run_report_problem(graded, label)
+    if problem:
+        problems.append(problem + f"; fix: correct solutions/{module.id} or grading/{module.id}")
+    for nodeid in graded.not_passed:
+        problems.append(
+            f"{label}: {nodeid} does not pass ({_describe(graded, nodeid)}); "
+            f"fix: correct solutions/{module.id} or the grader, then `studyguide check`"
+        )
+    problems += _marker_problems(graded, module)
+    return problems
+
+
+def _marker_problems(run, module):
+    """Every grader test carries positive points and a hint."""
+    problems = []
+    for test in run.tests:
+        points, hint = test["points"], test["hint"]
+        if not isinstance(points, int | float) or points <= 0:
+            problems.append(
+                f"grading/{test['nodeid']}: no positive points; "
+                "fix: add @pytest.mark.grade(points=..., hint=...)"
+            )
+        if not isinstance(hint, str) or not hint.strip():
+            problems.append(
+                f"grading/{test['nodeid']}: no hint; fix: add hint=... to its grade marker"
+            )
+    return problems
+
+
+def check_skeleton(course, module):
+    """Every grader of module NN fails on lab NN; earlier graders still pass on it."""
+    problems = []
+    lab = course.path("labs", module)
+    own = run_pytest(lab, [course.path("grading", module)], rootdir=course.root / "grading")
+    label = f"labs/{module.id} against its own graders"
+    problem = _run_report_problem(own, label)
+    if problem:
+        problems.append(problem + f"; fix: make labs/{module.id} importable, then regenerate")
+    for nodeid in own.passed:
+        problems.append(
+            f"{label}: {nodeid} passes on the skeleton (free points); "
+            "fix: make the grader exercise the student's work, "
+            f"or mark more of solutions/{module.id}"
+        )
+    earlier = course.earlier(module)
+    if earlier:
+        before = run_pytest(
+            lab,
+            [course.path("grading", m) for m in earlier],
+            rootdir=course.root / "grading",
+            deselect=_retired(course, module),
+        )
+        label = f"labs/{module.id} against earlier modules' graders"
+        problem = _run_report_problem(before, label)
+        if problem:
+            problems.append(problem + "; fix: keep earlier work unmarked in the solution")
+        for nodeid in before.not_passed:
+            problems.append(
+                f"{label}: {nodeid} fails, so lab {module.id} does not start where the previous "
+                f"lab ended ({_describe(before, nodeid)}); fix: do not mark earlier modules' work "
+                f"in solutions/{module.id}, or retire the test in course.toml"
+            )
+    visible = run_pytest(lab, [lab / "tests"])
+    if visible.tests and not visible.not_passed:
+        problems.append(
+            f"labs/{module.id}: every visible test passes on the skeleton; "
+            "fix: make the visible tests exercise the student's work"
+        )
+    return problems
+
+
+# --- 5 and 6. notebooks and the student release --------------------------------------------
+
+
+def check_notebooks(course):
+    """Invariant 5, delegated to the notebook machinery (real nbgrader, real kernels)."""
+    from .notebooks import check_notebooks as check
+
+    return check(course.root, [m.id for m in course.available])
+
+
+def check_release(course):
+    """Build the student release in a scratch folder and look for anything secret in it."""
+    from .release import build_release, release_leaks
+
+    with tempfile.TemporaryDirectory(prefix="studyguide-release-") as tmp:
+        out = Path(tmp) / "student"
+        try:
+            build_release(course, out)
+        except Exception as exc:  # any failure to build is the finding itself
+            return [f"the student release does not build: {exc}; fix: `studyguide release OUT`"]
+        return release_leaks(course, out)
+
+
+# --- running them all ------------------------------------------------------------------------
+
+
+def _timed(name, function, *args):
+    """Run one check and time it."""
+    start = time.perf_counter()
+    try:
+        problems = function(*args)
+    except (MarkerError, ManifestError, FileNotFoundError) as exc:
+        problems = [str(exc)]
+    return CheckResult(name, problems, time.perf_counter() - start)
+
+
+def run_checks(root=".", *, notebooks=True, release=True, workers=None):
+    """Run every invariant on the course at ``root``; return the CheckResults in order."""
+    try:
+        course = load_course(root)
+    except ManifestError as exc:
+        return [CheckResult("manifest", [f"{exc}; fix: edit course.toml"])]
+    results = [_timed("manifest and folders", check_manifest, course)]
+    if not results[0].ok:
+        return results
+    results.append(_timed("labs are fresh and leak nothing", check_labs_fresh, course))
+    results.append(_timed("study-guide pages", check_pages, course))
+    jobs = []
+    for module in course.available:
+        jobs.append((f"{module.id}: solution passes", check_solution, course, module))
+        jobs.append(
+            (f"{module.id}: skeleton fails only new graders", check_skeleton, course, module)
+        )
+    if notebooks:
+        jobs.append(("notebooks (nbgrader)", check_notebooks, course))
+    if release:
+        jobs.append(("student release", check_release, course))
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
+        results += list(pool.map(lambda job: _timed(*job), jobs))
+    return results

@@ -1,0 +1,132 @@
+"""The course manifest (``course.toml``): which modules exist and what they are about."""
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MANIFEST_NAME = "course.toml"
+EXPECTED_MODULE_COUNT = 9
+MODULE_ID = re.compile(r"^(0[1-9])-[a-z][a-z0-9-]*$")
+
+
+class ManifestError(ValueError):
+    """The manifest cannot be read or breaks one of its rules."""
+
+
+@dataclass(frozen=True)
+class Module:
+    """One module of the course, as the manifest describes it."""
+
+    id: str
+    title: str
+    goal: str
+    topics: tuple[str, ...]
+    lab: str
+    available: bool
+    hints: tuple[str, ...]
+    optional: bool = False
+    retires: tuple[str, ...] = ()
+
+    @property
+    def number(self):
+        """The module's position in the course, 1 to 9."""
+        return int(self.id[:2])
+
+
+@dataclass(frozen=True)
+class Course:
+    """A course on disk: its root folder and its modules, in order."""
+
+    root: Path
+    title: str
+    package: str
+    modules: tuple[Module, ...] = field(default_factory=tuple)
+
+    @property
+    def available(self):
+        """The modules whose lab, solution and graders exist."""
+        return tuple(m for m in self.modules if m.available)
+
+    def module(self, module_id):
+        """Return the module with this id, or raise ManifestError listing the known ids."""
+        for module in self.modules:
+            if module.id == module_id or module.id.split("-")[0] == module_id:
+                return module
+        known = ", ".join(m.id for m in self.modules)
+        raise ManifestError(f"unknown module {module_id!r}; known modules: {known}")
+
+    def earlier(self, module):
+        """The available modules before ``module``, whose graders the lab must still pass."""
+        return tuple(m for m in self.available if m.number < module.number)
+
+    def retired(self, module):
+        """Grader node ids retired by ``module`` or by any available module before it."""
+        return {r for m in self.available if m.number <= module.number for r in m.retires}
+
+    def path(self, kind, module):
+        """The folder of ``module`` in ``kind`` (solutions, labs, grading, modules)."""
+        return self.root / kind / module.id
+
+    def notebook(self, module):
+        """The lesson notebook of ``module``."""
+        return self.root / "notebooks" / f"{module.id}.ipynb"
+
+
+def _module_from_table(table, index):
+    """Build a Module from one ``[[modules]]`` table, naming the table in errors."""
+    where = f"{MANIFEST_NAME}: modules[{index}]"
+    required = ("id", "title", "goal", "topics", "lab", "hints")
+    missing = [key for key in required if key not in table]
+    if missing:
+        raise ManifestError(f"{where} is missing {', '.join(missing)}")
+    if not MODULE_ID.match(str(table["id"])):
+        raise ManifestError(f"{where}: id {table['id']!r} is not like '01-routing'")
+    for key in ("topics", "hints"):
+        values = table[key]
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str) and v.strip() for v in values)
+        ):
+            raise ManifestError(f"{where} ({table['id']}): {key} must be a non-empty list of text")
+    for key in ("title", "goal", "lab"):
+        if not isinstance(table[key], str) or not table[key].strip():
+            raise ManifestError(f"{where} ({table['id']}): {key} must be non-empty text")
+    return Module(
+        id=table["id"],
+        title=table["title"],
+        goal=table["goal"],
+        topics=tuple(table["topics"]),
+        lab=table["lab"],
+        available=bool(table.get("available", False)),
+        hints=tuple(table["hints"]),
+        optional=bool(table.get("optional", False)),
+        retires=tuple(table.get("retires", ())),
+    )
+
+
+def load_course(root="."):
+    """Read ``course.toml`` under ``root`` and return the validated Course."""
+    root = Path(root).resolve()
+    path = root / MANIFEST_NAME
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"no {MANIFEST_NAME} in {root}: is this a course folder?") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
+    course = data.get("course", {})
+    modules = tuple(_module_from_table(t, i) for i, t in enumerate(data.get("modules", [])))
+    ids = [m.id for m in modules]
+    if len(ids) != EXPECTED_MODULE_COUNT:
+        raise ManifestError(f"{MANIFEST_NAME} lists {len(ids)} modules; the course has 9")
+    expected = [f"{n:02d}" for n in range(1, EXPECTED_MODULE_COUNT + 1)]
+    if [i[:2] for i in ids] != expected:
+        raise ManifestError(f"{MANIFEST_NAME}: modules must be numbered 01..09 in order: {ids}")
+    return Course(
+        root=root,
+        title=course.get("title", "Course"),
+        package=course.get("package", "bookshelf"),
+        modules=modules,
+    )
