@@ -1,0 +1,33 @@
+"""The Bookshelf API: a small JSON API about books, built one lab at a time."""
+
+from flask import Flask
+
+
+def create_app(test_config=None):
+    """Create and configure an instance of the Bookshelf application.
+
+    Defaults come first, then ``FLASK_*`` environment variables (for example
+    ``FLASK_SQLALCHEMY_DATABASE_URI``), then ``test_config``, so a test always has the last word.
+    """
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY="dev",
+        # A relative SQLite path lives in the instance folder, which Flask-SQLAlchemy creates.
+        SQLALCHEMY_DATABASE_URI="sqlite:///bookshelf.sqlite",
+    )
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    # Each app gets its own store, so every test starts from the same sample books.
+    from . import db, store
+
+    store.init_app(app)
+    db.init_app(app)
+
+    # Blueprints are imported here, not at the top, so importing the package has no side effects.
+    from . import books, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(books.bp)
+    return app
