@@ -116,7 +116,8 @@ def check_labs_fresh(course):
         except (MarkerError, FileNotFoundError) as exc:
             problems.append(f"{exc}; fix: correct the solution, then run `studyguide generate`")
             continue
-        problems += [f"{d}; {FIX_GENERATE} {module.id}" for d in differences]
+        fix = f"fix: run `studyguide generate {module.id}`"
+        problems += [f"{d}; {fix}" for d in differences]
         lab_dir = course.path("labs", module)
         if lab_dir.is_dir():
             leaks = find_leaks(lab_dir, secrets[module.id], f"labs/{module.id}/")

@@ -71,7 +71,7 @@ def cmd_release(args):
     from .release import build_release, release_leaks
 
     course = load_course(args.root)
-    out = build_release(course, Path(args.out), args.modules or None)
+    out = build_release(course, Path(args.out), args.modules or None, force=args.force)
     leaks = release_leaks(course, out)
     for leak in leaks:
         print(f"LEAK {leak}")
@@ -107,6 +107,7 @@ def build_parser():
     release = sub.add_parser("release", help="write the student edition (instructors)")
     release.add_argument("out", help="a new folder for the student edition")
     release.add_argument("--modules", nargs="*", help="release only these modules")
+    release.add_argument("--force", action="store_true", help="replace an earlier release there")
     release.set_defaults(func=cmd_release)
 
     try:  # TEMP until grading lands

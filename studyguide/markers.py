@@ -144,6 +144,8 @@ def solution_lines(path, text):
     for block in find_blocks(path, text):
         covered.update(range(block.begin, block.end + 1))
         inside.update(line.strip() for line in block.body_lines(lines))
+        if block.stub:
+            outside.add(block.stub)  # the stub is given to students on purpose
     for number, line in enumerate(lines, start=1):
         if number not in covered:
             outside.add(line.strip())

@@ -1,0 +1,138 @@
+"""The repository's own course passes every invariant, and its learner tools work on it."""
+
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from studyguide.check import run_checks
+from studyguide.manifest import load_course
+from studyguide.progress import course_progress, format_detail, lab_progress, show_progress
+from studyguide.release import build_release, release_leaks
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def course():
+    return load_course(REPO)
+
+
+@pytest.mark.slow
+def test_the_course_passes_every_invariant():
+    results = run_checks(REPO)
+    failures = {r.name: r.problems for r in results if not r.ok}
+    assert failures == {}
+    names = " ".join(r.name for r in results)
+    for expected in ("manifest", "fresh", "pages", "notebooks", "release", "skeleton"):
+        assert expected in names
+
+
+def test_manifest_lists_nine_modules_with_three_available(course):
+    assert [m.id for m in course.modules] == [
+        "01-routing",
+        "02-sqlalchemy",
+        "03-crud-api",
+        "04-restful",
+        "05-validations",
+        "06-auth",
+        "07-deployment",
+        "08-marshmallow",
+        "09-hateoas",
+    ]
+    assert [m.id for m in course.available] == ["01-routing", "02-sqlalchemy", "03-crud-api"]
+
+
+def test_progress_of_the_skeletons_is_zero_and_of_the_solutions_full(course):
+    skeletons = course_progress(course, REPO / "labs")
+    solutions = course_progress(course, REPO / "solutions")
+    for lab in skeletons:
+        if lab.available:
+            assert lab.max_points > 0 and lab.points == 0, (lab.module_id, lab.tests)
+            assert lab.first_failure["hint"], "the next failing check comes with a hint"
+    for lab in solutions:
+        if lab.available:
+            assert lab.points == lab.max_points > 0, (lab.module_id, lab.problem)
+
+
+def test_progress_of_one_lab_shows_the_next_failure_with_its_hint(course):
+    lab = lab_progress(course, course.module("01-routing"), REPO / "labs")
+    text = format_detail(lab)
+    assert "Next: " + lab.first_failure["nodeid"].split("::")[-1] in text
+    assert "Hint: " + lab.first_failure["hint"] in text
+    assert "FAIL" in text and "PASS" not in text
+
+
+def test_progress_summary_marks_unavailable_modules(course):
+    out = io.StringIO()
+    assert show_progress(root=REPO, labs="solutions", file=out) is True
+    text = out.getvalue()
+    assert text.count("not yet available") == 6
+    assert text.count("points  done") == 3
+
+
+def test_cli_progress_runs_as_a_console_script_from_a_lab_folder():
+    lab = REPO / "labs" / "01-routing"
+    proc = subprocess.run(
+        [sys.executable, "-m", "studyguide.cli", "progress", "01-routing"],
+        cwd=lab,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Hint:" in proc.stdout
+
+
+def test_pytest_inside_a_lab_runs_its_visible_tests():
+    for kind, expected_exit in (("solutions", 0), ("labs", 1)):
+        folder = REPO / kind / "03-crud-api"
+        proc = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == expected_exit, proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_student_release_has_no_solutions_graders_or_markers(course, tmp_path):
+    out = build_release(course, tmp_path / "student")
+    assert release_leaks(course, out) == []
+    assert not (out / "solutions").exists() and not (out / "grading").exists()
+    for module in course.available:
+        assert (out / "labs" / module.id / "bookshelf" / "__init__.py").is_file()
+        assert (out / "notebooks" / f"{module.id}.ipynb").is_file()
+        assert (out / "modules" / module.id / "README.md").is_file()
+    # a solution block copied into the release is caught
+    leaked = out / "labs" / "01-routing" / "bookshelf" / "books.py"
+    solution = (REPO / "solutions" / "01-routing" / "bookshelf" / "books.py").read_text()
+    leaked.write_text(solution)
+    assert any("holds a marker" in p for p in release_leaks(course, out))
+    # an earlier release may be replaced, anything else is refused
+    build_release(course, out, ["01-routing"], force=True)
+    assert not (out / "labs" / "02-sqlalchemy").exists()
+    assert "available = false" in (out / "course.toml").read_text()
+    # the release carries its own course tool: progress works inside it
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            "import sys; sys.path.insert(0, '.');"
+            "from studyguide.cli import main; sys.exit(main(['progress']))",
+        ],
+        cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "01-routing" in proc.stdout and proc.stdout.count("not yet available") == 8, proc
+    with pytest.raises(FileExistsError):
+        build_release(course, tmp_path, force=True)
+    shutil.rmtree(out)
