@@ -46,6 +46,10 @@ NBGRADER_COURSE_ID = "flask-study-guide"
 NOTEBOOK_CELL_TIMEOUT = 60
 #: Most notebooks one ``nbgrader autograde`` process grades (it runs them one after another).
 NOTEBOOK_BATCH = 8
+#: The files of the lab runner whose content is part of every lab's cache key.
+RUNNER_FILES = ("runner.py", "sandbox.py", "sandbox_boot.py")
+#: Errors that say the grading machinery failed (not the student): never cached.
+INFRASTRUCTURE_ERROR = "grading failed: "
 
 
 # --------------------------------------------------------------------------- results
@@ -357,10 +361,12 @@ def _runner():
 
 
 def runner_version() -> str:
-    """A hash of the code that grades labs: the runner, the report plugin and this module."""
+    """A hash of the code that grades labs: the runner, its sandbox and the report plugin."""
     import studyguide.pytest_report as report
 
-    files = [("runner", Path(_runner().__file__)), ("report", Path(report.__file__))]
+    folder = Path(_runner().__file__).parent
+    files = [(name, folder / name) for name in RUNNER_FILES if (folder / name).is_file()]
+    files.append(("pytest_report.py", Path(report.__file__)))
     return cache_mod.digest(files, CLASSROOM_VERSION)
 
 
@@ -368,6 +374,7 @@ def lab_key(course, module_id: str, lab_dir: Path | None, version: str) -> str:
     """Cache key of one lab grading: student's files, graders, retired tests, runner version."""
     graders = _runner().grader_paths(course.root, module_id)
     entries = [(f"grader/{i}/{Path(p).name}", Path(p)) for i, p in enumerate(graders)]
+    entries.append(("grader/conftest.py", Path(course.root) / "grading" / "conftest.py"))
     for path in graders:
         if Path(path).is_dir():
             entries += cache_mod.folder_entries(Path(path), f"grader-dir/{Path(path).name}")
@@ -400,9 +407,28 @@ def grade_one_lab(course_root: Path, module_id: str, lab_dir: Path, student: str
     try:
         result = _runner().grade_lab(course_root, module_id, lab_dir, python=python)
     except Exception as exc:  # the runner failed: fail closed, keep grading the class
-        return PartResult("lab", student, module_id, error=f"grading failed: {exc}",
+        return PartResult("lab", student, module_id, error=f"{INFRASTRUCTURE_ERROR}{exc}",
                           duration=time.monotonic() - started)
     return lab_result_from_runner(student, module_id, result, time.monotonic() - started)
+
+
+def answer_key(course_root: Path, module_id: str, python: str) -> PartResult:
+    """Every grader test of a lab with its points: from the runner's trusted collection when
+    it offers one, else by grading the reference solution."""
+    collect = getattr(_runner(), "expected_tests", None)
+    if collect is None:
+        solution = Path(course_root) / "solutions" / module_id
+        return grade_one_lab(course_root, module_id, solution, "solution", python)
+    started = time.monotonic()
+    try:
+        expected = collect(course_root, module_id, python=python)
+    except Exception as exc:  # broken graders: no key, students still get their own results
+        return PartResult("lab", "solution", module_id, error=f"{INFRASTRUCTURE_ERROR}{exc}")
+    items = [ItemResult(name=t.nodeid.split("::")[-1], nodeid=t.nodeid, points=0.0,
+                        max_points=float(t.points), outcome="not run", hint=t.hint,
+                        visible=bool(t.visible)) for t in expected]
+    return PartResult("lab", "solution", module_id, max_score=sum(i.max_points for i in items),
+                      items=items, duration=time.monotonic() - started)
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -631,10 +657,9 @@ def _plan_student(plan, cache, course, course_dir, student, module_ids, version)
 
 
 def _plan_answer_keys(plan, cache, course, module_ids, version):
-    """Grade each module's reference solution once: it lists every test and its points."""
+    """Queue each module's answer key (every grader test and its points) unless cached."""
     for module_id in module_ids:
-        solution = course.root / "solutions" / module_id
-        key = lab_key(course, module_id, solution, version)
+        key = lab_key(course, module_id, course.root / "solutions" / module_id, version)
         hit = cache.get(key)
         if hit is not None:
             plan.answer_keys[module_id] = PartResult.from_json(hit, cached=True)
@@ -656,9 +681,7 @@ def _run_plan(plan, cache, course, course_dir, out_dir, workers, bar, python):
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {}
         for module_id, key in plan.key_jobs:
-            solution = course.root / "solutions" / module_id
-            future = pool.submit(grade_one_lab, course.root, module_id, solution, "solution",
-                                 python)
+            future = pool.submit(answer_key, course.root, module_id, python)
             futures[future] = ("key", module_id, key)
         for module_id, jobs in plan.notebook_jobs.items():
             for batch in _batches(jobs, workers):
@@ -687,7 +710,8 @@ def _collect(plan, cache, job, result, bar):
         bar.advance(1, f"{where} answer key")
     elif kind == "lab":
         plan.labs[where] = result
-        cache.put(key, result.to_json())
+        if not (result.error or "").startswith(INFRASTRUCTURE_ERROR):
+            cache.put(key, result.to_json())
         bar.advance(1, f"{where[0]} {where[1]} lab")
     else:
         keys, ticker = key
