@@ -114,8 +114,8 @@ def list_books(title_contains=None):
     ### BEGIN SOLUTION
     query = select(Book).order_by(Book.id)
     if title_contains:
-        # ilike is case-insensitive on every database, lower() == lower() is not always.
-        query = query.where(Book.title.ilike(f"%{title_contains}%"))
+        # icontains ignores case on every database; autoescape makes % and _ plain characters.
+        query = query.where(Book.title.icontains(title_contains, autoescape=True))
     return list(db.session.scalars(query))
     ### END SOLUTION
 
