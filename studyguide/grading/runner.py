@@ -345,13 +345,41 @@ def _read_all(fd, chunks):
                 chunks.append(data)
 
 
-def run_sandboxed(box, args, limits, python):
-    """Run the boot script in ``box`` under ``limits``; return what came back."""
+def isolation_args(box, python, reveal_nothing_of):
+    """Boot-script options that freeze the filesystem around ``box`` (only with namespaces)."""
+    if not sandbox.namespace_prefix():
+        return []
+    interpreter = Path(shutil.which(python) or python).absolute()
+    keep_visible = [interpreter, interpreter.resolve(), interpreter.parent.parent]
+    args = ["--isolate", str(box.root)]
+    for folder in (box.grading, box.config.parent):
+        args += ["--readonly", str(folder)]
+    for folder in sandbox.hidden_folders([box.root.parent, *reveal_nothing_of], keep_visible):
+        args += ["--hide", str(folder)]
+    return args
+
+
+def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
+    """Run the boot script in ``box`` under ``limits``; return what came back.
+
+    ``reveal_nothing_of`` lists folders (the course, the submission) that the run must not see.
+    """
     token = secrets.token_hex(32)
     read_fd, write_fd = os.pipe()
     chunks = []
     reader = threading.Thread(target=_read_all, args=(read_fd, chunks), daemon=True)
-    command = [python, "-I", "-B", str(BOOT_SCRIPT), str(box.lab), str(write_fd), "--", *args]
+    command = [
+        *sandbox.namespace_prefix(),
+        python,
+        "-I",
+        "-B",
+        str(BOOT_SCRIPT),
+        *isolation_args(box, python, reveal_nothing_of),
+        str(box.lab),
+        str(write_fd),
+        "--",
+        *args,
+    ]
     log_path = box.root.parent / "output.log"
     with sandbox.ProcessJail(limits) as jail, open(log_path, "wb") as log:
         try:
@@ -378,7 +406,7 @@ def run_sandboxed(box, args, limits, python):
     reader.join(timeout=5)
     frame = b"".join(chunks)
     output = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
-    return RunOutcome(proc.returncode, timed_out, _verified(frame, token), output), token
+    return RunOutcome(proc.returncode, timed_out, _verified(frame, token), output)
 
 
 def _verified(frame, token):
@@ -432,7 +460,7 @@ def _collect_expected(course_root, module_id, ids, retired, paths, python):
             shutil.copytree(solution, box.lab / PACKAGE, symlinks=False)
         tests = [p.relative_to(course_root / "grading").as_posix() for p in paths]
         args = pytest_args(box, tests, retired, collect_only=True)
-        outcome, _token = run_sandboxed(box, args, Limits(wall_seconds=120), python)
+        outcome = run_sandboxed(box, args, Limits(wall_seconds=120), python, [course_root])
     report = _parse(outcome.frame)
     if report is None or report.get("collect_errors") or report["exitstatus"] not in (0, 5):
         raise GraderError(f"cannot collect the graders of {module_id}:\n{outcome.output[-3000:]}")
@@ -608,5 +636,7 @@ def grade_lab(course_root, module_id, submission_lab, *, limits=Limits(), python
             check_compiles(box.lab)
         except SubmissionError as exc:
             return failed_lab(module_id, expected, str(exc), started, secret_lines)
-        outcome, _token = run_sandboxed(box, pytest_args(box, tests, retired), limits, python)
+        args = pytest_args(box, tests, retired)
+        hide = [course_root, Path(submission_lab)]
+        outcome = run_sandboxed(box, args, limits, python, hide)
         return score_run(module_id, expected, outcome, limits, started, secret_lines)

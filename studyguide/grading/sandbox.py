@@ -9,26 +9,35 @@ every process the run started. Limits, strongest first where the machine allows 
 - its own session and process group, killed as a whole; the cgroup catches processes that
   left the group with ``setsid``;
 - ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE``, no core files;
-- a private, empty network namespace when the process may create one (root); the boot script
-  blocks sockets in Python as well.
+- when run as root with ``unshare``: fresh mount, pid, ipc, uts and network namespaces. The boot
+  script then hides the instructor's course and the submissions behind empty mounts, freezes
+  every mount read-only except the sandbox folder, and drops all capabilities. The student's code
+  sees no other process (it cannot signal the runner), no network, and can write only inside
+  the sandbox. Without them, the boot script still blocks sockets in Python.
 """
 
-import ctypes
+import functools
 import os
 import resource
 import secrets
+import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
-CLONE_NEWNET = 0x40000000
+NAMESPACES = [
+    "--mount",
+    "--net",
+    "--ipc",
+    "--uts",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+]
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 MAX_FILE_SIZE = 64 * 1024 * 1024
-# Resolved in the parent: loading a library between fork and exec is not safe.
-try:
-    _LIBC = ctypes.CDLL(None, use_errno=True)
-except OSError:
-    _LIBC = None
 
 
 def _pids_cgroup_root():
@@ -105,7 +114,6 @@ class ProcessJail:
         resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_SIZE, MAX_FILE_SIZE))
         if self.nproc is not None:
             resource.setrlimit(resource.RLIMIT_NPROC, (self.nproc, self.nproc))
-        _try_private_network()
 
     def kill_all(self, proc):
         """Kill the child's process group and everything left in its cgroup."""
@@ -146,7 +154,41 @@ class ProcessJail:
                 time.sleep(0.02)
 
 
-def _try_private_network():
-    """Move the calling process into a new, empty network namespace when allowed."""
-    if _LIBC is not None and hasattr(_LIBC, "unshare"):
-        _LIBC.unshare(CLONE_NEWNET)
+@functools.cache
+def namespace_prefix():
+    """The ``unshare`` command line that puts a run in fresh namespaces, or [] when unavailable.
+
+    Needs root (for the mounts the boot script makes) and a kernel that allows the namespaces;
+    probed once per process.
+    """
+    unshare = shutil.which("unshare", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if os.geteuid() != 0 or unshare is None:
+        return []
+    try:
+        probe = subprocess.run([unshare, *NAMESPACES, "true"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [unshare, *NAMESPACES] if probe.returncode == 0 else []
+
+
+def hidden_folders(paths, keep_visible):
+    """For each of ``paths``, its highest ancestor (not ``/``) holding none of ``keep_visible``.
+
+    Covering those folders hides the course and every submission stored next to the graded one,
+    while the Python interpreter and its packages (``keep_visible``) stay reachable.
+    """
+    keep = [Path(p).resolve() for p in keep_visible]
+    chosen = []
+    for path in paths:
+        path = Path(path).resolve()
+        candidates = [a for a in [path, *path.parents] if a != Path(a.anchor)]
+        allowed = [a for a in candidates if not any(_is_within(k, a) for k in keep)]
+        if allowed:
+            chosen.append(allowed[-1])
+    chosen = sorted(set(chosen), key=lambda p: len(p.parts))
+    return [p for i, p in enumerate(chosen) if not any(_is_within(p, q) for q in chosen[:i])]
+
+
+def _is_within(path, folder):
+    """True when ``path`` is ``folder`` or below it."""
+    return path == folder or folder in path.parents

@@ -1,10 +1,15 @@
 """Start one sandboxed pytest run of the hidden graders; runs inside the sandbox, not imported.
 
-The grading runner starts this file as ``python -I -B sandbox_boot.py LAB_DIR REPORT_FD --
-PYTEST_ARGS``. Isolated mode ignores ``PYTHONPATH`` and the user site, so this script puts the
-student's lab folder on ``sys.path`` itself. Before any student code is imported it:
+The grading runner starts this file as ``python -I -B sandbox_boot.py [--isolate BOX]
+[--hide DIR]... LAB_DIR REPORT_FD -- PYTEST_ARGS``. Isolated mode ignores ``PYTHONPATH`` and the
+user site, so this script puts the student's lab folder on ``sys.path`` itself. Before any student
+code is imported it:
 
 - reads a secret token from stdin (never from argv or the environment) and closes stdin;
+- with ``--isolate`` (run as root in fresh mount, pid and network namespaces, see
+  :mod:`studyguide.grading.sandbox`): covers every ``--hide`` folder with an empty tmpfs, makes
+  every mount read-only except the sandbox folder ``BOX``, and drops all capabilities, so the
+  student's code can change nothing outside ``BOX`` and cannot see the instructor's course;
 - disables ``Flask.run`` and outbound network connections;
 - registers a reporter that writes one signed JSON frame to the pipe ``REPORT_FD`` opened by the
   parent. The parent rejects a missing, unsigned, doubled or malformed frame.
@@ -12,11 +17,13 @@ student's lab folder on ``sys.path`` itself. Before any student code is imported
 This file must stay self-contained: only the standard library, pytest and Flask are importable.
 """
 
+import ctypes
 import errno
 import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import sys
 
@@ -79,6 +86,128 @@ def disable_flask_run():
         raise RuntimeError(RUN_DISABLED)
 
     flask.Flask.run = run
+
+
+# Mount flags and prctl/capset constants from <sys/mount.h>, <linux/prctl.h>, <linux/capability.h>.
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
+MOUNT_OPTION_FLAGS = {
+    "nosuid": MS_NOSUID,
+    "nodev": MS_NODEV,
+    "noexec": MS_NOEXEC,
+    "noatime": MS_NOATIME,
+    "nodiratime": MS_NODIRATIME,
+    "relatime": MS_RELATIME,
+    "strictatime": MS_STRICTATIME,
+}
+O_PATH = 0o10000000
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def _libc():
+    """The C library, for mount(2), prctl(2) and capset(2)."""
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _encode(value):
+    """A C string argument: bytes, or NULL for None."""
+    return None if value is None else os.fsencode(value)
+
+
+def _mount(libc, source, target, fstype, flags, data=None):
+    """Call mount(2); raise OSError on failure."""
+    arguments = (_encode(source), _encode(target), _encode(fstype))
+    if libc.mount(*arguments, ctypes.c_ulong(flags), _encode(data)) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"mount {target}: {os.strerror(number)}")
+
+
+def _unescape(field):
+    """Decode the octal escapes (``\\040`` for a space) of a mountinfo path."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def current_mounts():
+    """(mount point, per-mount flags) of every mount in this namespace, outermost first."""
+    mounts = []
+    with open("/proc/self/mountinfo", encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.split()
+            flags = 0
+            for option in fields[5].split(","):
+                flags |= MOUNT_OPTION_FLAGS.get(option, 0)
+            mounts.append((_unescape(fields[4]), flags))
+    return mounts
+
+
+def _inside(path, folder):
+    """True when ``path`` is ``folder`` or below it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def hide_and_freeze(box, hidden, readonly):
+    """Cover ``hidden`` folders with empty tmpfs, keep ``box`` writable, make the rest read-only.
+
+    The ``readonly`` folders inside ``box`` (the graders, the configuration) are frozen too.
+
+    Returns the mount points that could not be made read-only (normally none).
+    """
+    libc = _libc()
+    _mount(libc, None, "/", None, MS_REC | 0x40000)  # MS_PRIVATE: nothing leaks out
+    box_fd = os.open(box, O_PATH | os.O_DIRECTORY)
+    for folder in hidden:
+        _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    os.makedirs(box, exist_ok=True)
+    _mount(libc, f"/proc/self/fd/{box_fd}", box, None, MS_BIND | MS_REC)
+    os.close(box_fd)
+    for folder in readonly:
+        _mount(libc, folder, folder, None, MS_BIND | MS_REC)
+    failed = []
+    for mount_point, flags in current_mounts():
+        if _inside(mount_point, box) and mount_point not in readonly:
+            continue
+        try:
+            _mount(libc, None, mount_point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
+        except OSError:
+            failed.append(mount_point)
+    return failed
+
+
+def drop_capabilities():
+    """Drop every capability, for good: what remains is a plain process that owns its files."""
+    libc = _libc()
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    for capability in range(64):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = CapHeader(LINUX_CAPABILITY_VERSION_3, 0)
+    data = (CapData * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"capset: {os.strerror(number)}")
+
+
+def isolate(box, hidden, readonly):
+    """Freeze the filesystem around ``box`` and drop capabilities; warn about what did not hold."""
+    failed = hide_and_freeze(box, hidden, readonly)
+    drop_capabilities()
+    if failed:
+        print(f"sandbox: could not make read-only: {', '.join(failed)}", file=sys.stderr)
 
 
 def grade_of(item):
@@ -156,12 +285,28 @@ class Reporter:
         os.close(self._fd)
 
 
-def main(argv):
-    """Boot the sandbox and run pytest; exit with pytest's status without running atexit code."""
+def parse_args(argv):
+    """Split the command line into (box or None, {option: folders}, lab, report fd, pytest args)."""
+    box, folders = None, {"--hide": [], "--readonly": []}
+    while argv and argv[0] in ("--isolate", *folders):
+        option, value, *argv = argv
+        if option == "--isolate":
+            box = value
+        else:
+            folders[option].append(value)
     lab_dir, report_fd, separator, *pytest_args = argv
     if separator != "--":
-        raise SystemExit("usage: sandbox_boot.py LAB_DIR REPORT_FD -- PYTEST_ARGS")
-    reporter = Reporter(int(report_fd), read_token())
+        raise SystemExit("usage: sandbox_boot.py [--isolate BOX] LAB REPORT_FD -- PYTEST_ARGS")
+    return box, folders, lab_dir, int(report_fd), pytest_args
+
+
+def main(argv):
+    """Boot the sandbox and run pytest; exit with pytest's status without running atexit code."""
+    box, folders, lab_dir, report_fd, pytest_args = parse_args(argv)
+    reporter = Reporter(report_fd, read_token())
+    if box is not None:
+        isolate(box, folders["--hide"], folders["--readonly"])
+        os.chdir(os.environ.get("HOME", box))  # the old working folder is on a frozen mount
     sys.path.insert(0, lab_dir)
     sys.dont_write_bytecode = True
     block_network()
