@@ -8,7 +8,9 @@ those cells, so ``nbgrader export`` lists labs and notebooks in one CSV and the 
 still opens the database.
 """
 
+import os
 import shutil
+import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,8 +33,20 @@ def item_key(item) -> str:
     return item.nodeid or item.name
 
 
+def _put_alembic_on_path() -> None:
+    """nbgrader runs the ``alembic`` command to stamp a new database; find it in this venv.
+
+    Without an activated virtual environment the command is not on PATH even though it is
+    installed beside this interpreter.
+    """
+    scripts = str(Path(sys.executable).parent)
+    if shutil.which("alembic") is None and (Path(scripts) / "alembic").is_file():
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
 def open_gradebook(course_dir: Path, course_id: str = DEFAULT_COURSE_ID) -> Gradebook:
-    """Open the course's gradebook (``course_dir/gradebook.db``)."""
+    """Open the course's gradebook (``course_dir/gradebook.db``), creating it when needed."""
+    _put_alembic_on_path()
     return Gradebook(f"sqlite:///{Path(course_dir) / DB_NAME}", course_id)
 
 
@@ -121,7 +135,14 @@ def _place_notebook(course_dir: Path, part, submitted: Path | None) -> datetime 
 
 
 def record_notebooks(gb: Gradebook, course_dir: Path, module_id: str, parts, submitted) -> None:
-    """Write one module's notebook grades (from nbgrader autograde) into the course gradebook."""
+    """Write one module's notebook grades (from nbgrader autograde) into the course gradebook.
+
+    Does nothing when the gradebook has no such notebook assignment (nothing was released).
+    """
+    try:
+        gb.find_assignment(module_id)
+    except MissingEntry:
+        return
     for part in parts:
         if not part.submitted or part.error:
             _forget_submission(gb, module_id, part.student)
