@@ -71,14 +71,17 @@ class ResultCache:
         """Where the entry for ``key`` lives (fanned out over 256 folders)."""
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str):
-        """Return the stored value for ``key``, or None on a miss or an unreadable entry."""
+    def get(self, key: str, valid=None):
+        """Return the stored value for ``key``, or None on a miss or an unreadable entry.
+
+        ``valid(value) -> bool`` can reject an entry (e.g. a file it names has gone): a miss.
+        """
         if self.enabled:
             try:
                 value = json.loads(self._path(key).read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 value = None
-            if value is not None:
+            if value is not None and (valid is None or valid(value)):
                 self.hits += 1
                 return value
         self.misses += 1

@@ -45,7 +45,7 @@ NBGRADER_COURSE_ID = "flask-study-guide"
 #: Seconds one notebook cell may run under ``nbgrader autograde``.
 NOTEBOOK_CELL_TIMEOUT = 60
 #: Most notebooks one ``nbgrader autograde`` process grades (it runs them one after another).
-NOTEBOOK_BATCH = 8
+NOTEBOOK_BATCH = 16
 #: The files of the lab runner whose content is part of every lab's cache key.
 RUNNER_FILES = ("runner.py", "sandbox.py", "sandbox_boot.py")
 #: Errors that say the grading machinery failed (not the student): never cached.
@@ -618,6 +618,11 @@ class _Plan:
     answer_keys: dict[str, PartResult] = field(default_factory=dict)
 
 
+def _artifact_present(entry: dict) -> bool:
+    """A cached notebook result is usable only while its autograded notebook is kept."""
+    return not entry.get("artifact") or Path(entry["artifact"]).is_file()
+
+
 def _plan_student(plan, cache, course, course_dir, student, module_ids, version):
     """Put one student's cached results in the plan and queue the rest."""
     for module_id in module_ids:
@@ -649,8 +654,8 @@ def _plan_student(plan, cache, course, course_dir, student, module_ids, version)
                 submitted=False)
             continue
         key = notebook_key(course_dir, module_id, notebook)
-        hit = cache.get(key)
-        if hit is not None and (not hit.get("artifact") or Path(hit["artifact"]).is_file()):
+        hit = cache.get(key, valid=_artifact_present)
+        if hit is not None:
             plan.notebooks[where] = PartResult.from_json(hit, cached=True)
         else:
             plan.notebook_jobs.setdefault(module_id, {})[student.id] = (notebook, key)
