@@ -3,6 +3,8 @@
 from flask import Blueprint, abort, url_for
 
 from . import crud
+from .db import db
+from .models import Author
 from .validation import json_body, optional_text, text, validate
 
 bp = Blueprint("authors", __name__)
@@ -12,10 +14,7 @@ AUTHOR_FIELDS = {"name": text, "bio": optional_text}
 
 def author_or_404(author_id):
     """Return the author with this id, or stop with a 404."""
-    author = crud.get_author(author_id)
-    if author is None:
-        abort(404, f"There is no author with id {author_id}.")
-    return author
+    return db.get_or_404(Author, author_id, description=f"There is no author with id {author_id}.")
 
 
 def refuse_taken_name(name, author=None):
@@ -80,6 +79,6 @@ def delete_author(author_id):
     # The model would cascade to the books; the API refuses, so no catalogue vanishes by accident.
     if author.books:
         abort(409, f"The author still has {len(author.books)} book(s); delete those first.")
-    crud.delete_author(author)
+    crud.delete_author(author)  # nothing cascades: the author has no books
     return "", 204
     ### END SOLUTION

@@ -3,9 +3,11 @@
 GET, POST and GET one are given as a worked example; PATCH and DELETE follow the same pattern.
 """
 
-from flask import Blueprint, abort, request, url_for
+from flask import Blueprint, request, url_for
 
 from . import crud
+from .db import db
+from .models import Book
 from .validation import (
     InvalidFields,
     identifier,
@@ -28,10 +30,7 @@ BOOK_FIELDS = {
 
 def book_or_404(book_id):
     """Return the book with this id, or stop with a 404."""
-    book = crud.get_book(book_id)
-    if book is None:
-        abort(404, f"There is no book with id {book_id}.")
-    return book
+    return db.get_or_404(Book, book_id, description=f"There is no book with id {book_id}.")
 
 
 def author_for(values):
@@ -42,10 +41,10 @@ def author_for(values):
     if "author_id" in values:
         # TODO(03-crud-api): return the author with that id; an unknown id is InvalidFields.
         ### BEGIN SOLUTION
-        author = crud.get_author(values["author_id"])
-        if author is None:
+        found = crud.get_author(values["author_id"])
+        if found is None:
             raise InvalidFields({"author_id": f"there is no author with id {values['author_id']}"})
-        return author
+        return found
         ### END SOLUTION
     if "author" in values:
         return crud.find_author(values["author"]) or crud.create_author(values["author"])

@@ -53,7 +53,7 @@ def handle_integrity_error(error):
     """Answer a database constraint violation (a duplicate, a missing row) with 409 Conflict."""
     # TODO(03-crud-api): roll the session back, then answer a 409 problem.
     ### BEGIN SOLUTION
-    db.session.rollback()
+    db.session.rollback()  # the failed flush leaves the session unusable until then
     return problem(409, "The request conflicts with data already stored.")
     ### END SOLUTION
 

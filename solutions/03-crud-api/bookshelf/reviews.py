@@ -7,6 +7,8 @@ the user, so the API needs no separate sign-up (that comes with authentication, 
 from flask import Blueprint, abort, request, url_for
 
 from . import crud
+from .db import db
+from .models import Review
 from .validation import (
     InvalidFields,
     identifier,
@@ -25,10 +27,7 @@ REVIEW_FIELDS = {"book_id": identifier, "username": text, "rating": rating, "bod
 
 def review_or_404(review_id):
     """Return the review with this id, or stop with a 404."""
-    review = crud.get_review(review_id)
-    if review is None:
-        abort(404, f"There is no review with id {review_id}.")
-    return review
+    return db.get_or_404(Review, review_id, description=f"There is no review with id {review_id}.")
 
 
 @bp.get("/reviews")
