@@ -328,7 +328,8 @@ class RunOutcome:
 
     returncode: int | None
     timed_out: bool
-    frame: bytes
+    frame: bytes  # the verified report body, b"" when none came back signed
+    received: int  # bytes that came through the report pipe, signed or not
     output: str
 
 
@@ -406,7 +407,7 @@ def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
     reader.join(timeout=5)
     frame = b"".join(chunks)
     output = log_path.read_bytes()[-20000:].decode("utf-8", "replace")
-    return RunOutcome(proc.returncode, timed_out, _verified(frame, token), output)
+    return RunOutcome(proc.returncode, timed_out, _verified(frame, token), len(frame), output)
 
 
 def _verified(frame, token):
@@ -494,6 +495,9 @@ def _parse(body):
         return None
     if not isinstance(report.get("exitstatus"), int):
         return None
+    tampered = report.get("tampered")
+    if not isinstance(tampered, list) or not all(isinstance(t, str) for t in tampered):
+        return None
     for test in tests:
         if not isinstance(test, dict) or not isinstance(test.get("nodeid"), str):
             return None
@@ -559,16 +563,17 @@ def report_problem(outcome, report, expected, limits):
     """Why a run's report cannot be trusted, or None when it is complete and consistent."""
     if outcome.timed_out:
         return f"the test run did not finish within {limits.wall_seconds:g} s"
+    if report is None and outcome.received:
+        return "the test report was tampered with: it is not the one the grader signed"
     if report is None:
-        return (
-            "the test run ended before reporting: exit code "
-            f"{outcome.returncode} and no valid signed report"
-        )
+        return f"the test run ended before reporting: exit code {outcome.returncode}"
     if outcome.returncode != report["exitstatus"]:
         return (
             f"the test run ended abnormally: exit code {outcome.returncode}, "
             f"report says {report['exitstatus']}"
         )
+    if report["tampered"]:
+        return f"the submission changed the grading machinery: {', '.join(report['tampered'][:5])}"
     if report["exitstatus"] in PYTEST_EXIT_REASONS:
         return PYTEST_EXIT_REASONS[report["exitstatus"]]
     by_id = {t.nodeid: t for t in expected}
@@ -626,8 +631,10 @@ def grade_lab(course_root, module_id, submission_lab, *, limits=Limits(), python
     course_root = Path(course_root).resolve()
     expected = expected_tests(course_root, module_id, python=python)
     ids, retired = graded_modules(course_root, module_id)
-    tests = [p.relative_to(course_root / "grading").as_posix()
-             for p in grader_paths(course_root, module_id)]
+    tests = [
+        p.relative_to(course_root / "grading").as_posix()
+        for p in grader_paths(course_root, module_id)
+    ]
     with tempfile.TemporaryDirectory(prefix="studyguide-grade-") as tmp:
         box = make_sandbox(Path(tmp) / "box", course_root, ids, limits.per_test_seconds)
         secret_lines = _grader_lines(box.grading)

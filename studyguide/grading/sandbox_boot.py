@@ -11,6 +11,11 @@ code is imported it:
   every mount read-only except the sandbox folder ``BOX``, and drops all capabilities, so the
   student's code can change nothing outside ``BOX`` and cannot see the instructor's course;
 - disables ``Flask.run`` and outbound network connections;
+- makes ``Flask.test_client`` always build Flask's own client with werkzeug's own response class,
+  whatever ``test_client_class`` or ``response_class`` the student's app sets, and checks that
+  every ``client`` fixture is such a client (a fake app cannot hand out a fake client);
+- snapshots the test machinery (pytest, werkzeug's test client, ``json``, builtins, the grader
+  functions and plugins) and marks the report as tampered when any of it was replaced;
 - registers a reporter that writes one signed JSON frame to the pipe ``REPORT_FD`` opened by the
   parent. The parent rejects a missing, unsigned, doubled or malformed frame.
 
@@ -26,6 +31,9 @@ import os
 import re
 import socket
 import sys
+import types
+
+import pytest
 
 NETWORK_DISABLED = "network access is disabled while grading"
 RUN_DISABLED = "app.run() starts a server; it is disabled while grading"
@@ -75,17 +83,95 @@ def block_network():
     socket.gethostbyname_ex = _refuse_network
 
 
-def disable_flask_run():
-    """Make ``Flask.run`` raise instead of starting a server that never returns."""
+def harden_flask():
+    """Disable ``Flask.run``; make ``test_client`` ignore the app's client and response classes.
+
+    Returns (client class, response class) that a genuine ``client`` fixture has, or None
+    when Flask is not installed.
+    """
     try:
         import flask
+        import flask.testing
+        import werkzeug.test
     except ImportError:
-        return
+        return None
+    genuine_client = flask.testing.FlaskClient
 
     def run(self, *args, **kwargs):
         raise RuntimeError(RUN_DISABLED)
 
+    def test_client(self, use_cookies=True, **kwargs):
+        """Flask's own test client with werkzeug's own response (grading build)."""
+        return genuine_client(self, None, use_cookies=use_cookies, **kwargs)
+
     flask.Flask.run = run
+    flask.Flask.test_client = test_client
+    return genuine_client, werkzeug.test.TestResponse
+
+
+# The objects that decide whether a test passes; replacing any of them is tampering.
+WATCHED_NAMESPACES = (
+    ("builtins", None),
+    ("json", None),
+    ("json.decoder", "JSONDecoder"),
+    ("werkzeug.test", None),
+    ("werkzeug.test", "Client"),
+    ("werkzeug.test", "TestResponse"),
+    ("werkzeug.wrappers.response", "Response"),
+    ("werkzeug.sansio.response", "Response"),
+    ("flask.testing", "FlaskClient"),
+    ("flask.app", "Flask"),
+    ("pytest", None),
+    ("_pytest.runner", None),
+    ("_pytest.runner", "CallInfo"),
+    ("_pytest.reports", "BaseReport"),
+    ("_pytest.reports", "TestReport"),
+    ("_pytest.python", None),
+    ("_pytest.python", "Function"),
+    ("_pytest.fixtures", "FixtureDef"),
+    ("_pytest.outcomes", None),
+    ("pluggy._callers", None),
+    ("pluggy._hooks", "HookCaller"),
+    ("pluggy._manager", "PluginManager"),
+)
+
+
+class Integrity:
+    """Remembers which objects the test machinery is made of, to notice replacements."""
+
+    def __init__(self):
+        self._snapshots = {}
+
+    def watch(self, name, read, *, strict=False):
+        """Remember the values ``read()`` returns now; with ``strict``, new keys count too."""
+        self._snapshots[name] = (read, dict(read()), strict)
+
+    def watch_namespace(self, name, namespace):
+        """Remember every value of the dict ``namespace`` (a module's or class's ``vars``)."""
+        self.watch(name, lambda: namespace)
+
+    def watch_modules(self, watched=WATCHED_NAMESPACES):
+        """Watch the module and class namespaces listed in ``watched`` (missing ones skipped)."""
+        for module_name, class_name in watched:
+            module = sys.modules.get(module_name)
+            if module is None:
+                try:
+                    module = __import__(module_name, fromlist=["_"])
+                except ImportError:
+                    continue
+            owner = getattr(module, class_name) if class_name else module
+            self.watch_namespace(f"{module_name}.{class_name or '*'}", vars(owner))
+
+    def changed(self):
+        """The names of watched things where a value was replaced, removed or (strict) added."""
+        missing = object()
+        changed = []
+        for name, (read, remembered, strict) in self._snapshots.items():
+            current = dict(read())
+            replaced = any(current.get(key, missing) is not v for key, v in remembered.items())
+            if replaced or (strict and current.keys() - remembered.keys()):
+                changed.append(name)
+        return changed
 
 
 # Mount flags and prctl/capset constants from <sys/mount.h>, <linux/prctl.h>, <linux/capability.h>.
@@ -210,6 +296,23 @@ def isolate(box, hidden, readonly):
         print(f"sandbox: could not make read-only: {', '.join(failed)}", file=sys.stderr)
 
 
+def _function_parts(function):
+    """The parts of a grader function that decide what it does."""
+    return {
+        "function": function,
+        "code": function.__code__,
+        "defaults": function.__defaults__,
+        "kwdefaults": function.__kwdefaults__,
+        "closure": function.__closure__,
+    }
+
+
+def _code_objects(namespace):
+    """The functions, classes and modules of a namespace (data values may change legitimately)."""
+    kinds = (types.FunctionType, types.ModuleType, type, types.BuiltinFunctionType)
+    return {key: value for key, value in namespace.items() if isinstance(value, kinds)}
+
+
 def grade_of(item):
     """Return (points, hint, visible) from an item's ``grade`` marker."""
     marker = item.get_closest_marker("grade")
@@ -230,13 +333,23 @@ def short_message(report):
 class Reporter:
     """A pytest plugin collecting outcomes and writing one signed frame at the end."""
 
-    def __init__(self, fd, token):
+    def __init__(self, fd, token, genuine_client=None):
         self._fd = fd
         self._token = token.encode()
+        self._genuine_client = genuine_client
+        self.integrity = Integrity()
         self.tests = {}
         self.collect_errors = []
+        self.fake_clients = []
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        manager = config.pluginmanager
+        self.integrity.watch_modules()
+        self.integrity.watch(
+            "plugins", lambda: {id(p): p for p in manager.get_plugins()}, strict=True
+        )
+        for item in items:
+            self._watch_grader(item)
         for item in items:
             points, hint, visible = grade_of(item)
             if isinstance(points, bool) or not isinstance(points, (int, float)):
@@ -249,6 +362,29 @@ class Reporter:
                 "outcome": "not run",
                 "message": "",
             }
+
+    def _watch_grader(self, item):
+        """Watch a grader test's function and the functions, classes and modules it can call."""
+        function = getattr(item, "function", None)
+        if function is None:
+            return
+        names = list(_code_objects(function.__globals__))
+        self.integrity.watch(f"{item.nodeid} function", lambda: _function_parts(function))
+        self.integrity.watch(
+            f"{item.nodeid} globals", lambda: {n: function.__globals__.get(n) for n in names}
+        )
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef, request):
+        """Refuse a ``client`` fixture that is not Flask's genuine test client."""
+        value = yield
+        if fixturedef.argname == "client" and self._genuine_client is not None:
+            client_class, response_class = self._genuine_client
+            genuine = type(value) is client_class and value.response_wrapper is response_class
+            if not genuine:
+                self.fake_clients.append(request.node.nodeid)
+                raise TypeError("the client fixture is not Flask's test client")
+        return value
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -273,6 +409,8 @@ class Reporter:
         data = {
             "exitstatus": int(exitstatus),
             "finished": True,
+            "tampered": self.integrity.changed()
+            + [f"fake client in {n}" for n in self.fake_clients],
             "tests": list(self.tests.values()),
             "collect_errors": self.collect_errors,
         }
@@ -303,15 +441,14 @@ def parse_args(argv):
 def main(argv):
     """Boot the sandbox and run pytest; exit with pytest's status without running atexit code."""
     box, folders, lab_dir, report_fd, pytest_args = parse_args(argv)
-    reporter = Reporter(report_fd, read_token())
+    token = read_token()
     if box is not None:
         isolate(box, folders["--hide"], folders["--readonly"])
         os.chdir(os.environ.get("HOME", box))  # the old working folder is on a frozen mount
     sys.path.insert(0, lab_dir)
     sys.dont_write_bytecode = True
     block_network()
-    disable_flask_run()
-    import pytest
+    reporter = Reporter(report_fd, token, harden_flask())
 
     exitstatus = pytest.main(pytest_args, plugins=[reporter])
     reporter.write(exitstatus)
