@@ -9,12 +9,15 @@ Every nbgrader step here is the real command run in a subprocess (``python -m nb
 what passes here is what an instructor gets.
 """
 
+import copy
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -46,6 +49,12 @@ def is_graded_test(cell):
     return cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution")
 
 
+def cell_source(cell):
+    """The source of a cell as one string (raw notebook JSON may hold a list of lines)."""
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
 def _where(path, index, cell):
     """Name a cell in a message: file, index and grade_id when there is one."""
     grade_id = nbgrader_meta(cell).get("grade_id")
@@ -59,7 +68,7 @@ def _marker_problems(path, index, cell):
     meta = nbgrader_meta(cell)
     where = _where(path, index, cell)
     open_kind = None
-    for lineno, line in enumerate(cell.get("source", "").splitlines(), start=1):
+    for lineno, line in enumerate(cell_source(cell).splitlines(), start=1):
         match = _MARKER_RE.match(line)
         if not match:
             continue
@@ -111,7 +120,7 @@ def _cell_problems(path, index, cell):
         if is_graded_test(cell) and not meta.get("locked"):
             problems.append(f"{where}: graded test cell is not locked")
         if meta.get("solution") and cell.get("cell_type") == "code":
-            lines = [_MARKER_RE.match(line) for line in cell.get("source", "").splitlines()]
+            lines = [_MARKER_RE.match(line) for line in cell_source(cell).splitlines()]
             if not any(m and m.groups() == ("BEGIN", "SOLUTION") for m in lines):
                 problems.append(f"{where}: solution cell without '### BEGIN SOLUTION'")
     problems += _marker_problems(path, index, cell)
@@ -128,22 +137,31 @@ def check_source_notebook(path):
     """
     path = Path(path)
     try:
-        nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
-    except Exception as exc:  # unreadable JSON, missing file, not a notebook
+        # Raw JSON: nbformat's reader would quietly repair missing cell ids.
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+            raise ValueError("not a notebook: no list of cells")
+    except (OSError, ValueError) as exc:  # unreadable file, bad JSON, not a notebook
         return [f"{path}: cannot read the notebook: {exc}"]
     problems = []
     if nb.get("nbformat") != 4:
         problems.append(f"{path}: nbformat is {nb.get('nbformat')!r}, not 4")
-    try:
-        nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        problems.append(f"{path}: invalid nbformat: {exc.message}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the missing-id warning; reported below per cell
+        try:
+            nbformat.validate(nbformat.from_dict(copy.deepcopy(nb)))
+        except nbformat.ValidationError as exc:
+            problems.append(f"{path}: invalid nbformat: {exc.message}")
     kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
     if kernel != "python3":
         problems.append(f"{path}: kernelspec is {kernel!r}, not 'python3'")
-    seen = {}
+    seen, cell_ids = {}, {}
     for index, cell in enumerate(nb.get("cells", [])):
         problems += _cell_problems(path, index, cell)
+        if cell.get("id") in cell_ids:
+            problems.append(f"{_where(path, index, cell)}: duplicate cell id {cell['id']!r} "
+                            f"(also cell {cell_ids[cell['id']]})")
+        cell_ids.setdefault(cell.get("id"), index)
         grade_id = nbgrader_meta(cell).get("grade_id")
         if grade_id and grade_id in seen:
             problems.append(f"{_where(path, index, cell)}: duplicate grade_id "
