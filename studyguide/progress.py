@@ -141,16 +141,19 @@ def _snapshot(folder):
     return {p: p.stat().st_mtime_ns for p in Path(folder).rglob("*.py") if p.is_file()}
 
 
-def watch(module_id, root=None, labs="labs", interval=1.0):
-    """Re-run one lab's progress every time a file in it is saved, until interrupted."""
+def watch(module_id, root=None, labs="labs", interval=1.0, runs=None):
+    """Re-run one lab's progress every time a file in it is saved, until interrupted.
+
+    ``runs`` stops after that many runs (default: never).
+    """
     course = load_course(find_course_root(root))
     lab_dir = course.root / labs / course.module(module_id).id
-    seen = None
+    seen, count = None, 0
     try:
-        while True:
+        while runs is None or count < runs:
             current = _snapshot(lab_dir)
             if current != seen:
-                seen = current
+                seen, count = current, count + 1
                 print("\033[2J\033[H", end="")
                 done = show_progress(module_id, course.root, labs)
                 print("\nWatching for changes (Ctrl-C to stop)...", flush=True)
