@@ -55,10 +55,11 @@ def author_for(values):
 def list_books():
     """List the books; ``?q=`` keeps titles containing it, ``?limit=`` caps the count."""
     books = crud.list_books(title_contains=request.args.get("q", "").strip())
-    limit = request.args.get("limit", type=int)
-    if limit is not None and limit >= 0:
-        books = books[:limit]
-    return [book.to_dict() for book in books]
+    # type=int: a limit that is not a number becomes the default, None, and books[:None] is all.
+    limit = request.args.get("limit", default=None, type=int)
+    if limit is not None and limit < 0:
+        limit = None
+    return [book.to_dict() for book in books[:limit]]
 
 
 @bp.post("/books")

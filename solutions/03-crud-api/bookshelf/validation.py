@@ -34,12 +34,12 @@ def json_body():
     if not request.is_json:
         abort(415, "Send a JSON body with the header Content-Type: application/json.")
     # silent=True returns None instead of raising, so the error message is ours.
-    data = request.get_json(silent=True)
-    if data is None:
+    body = request.get_json(silent=True)
+    if body is None:
         abort(400, "The request body is not valid JSON.")
-    if not isinstance(data, dict):
+    if not isinstance(body, dict):
         raise InvalidFields({"body": "must be a JSON object"})
-    return data
+    return body
 
 
 def validate(data, checks, required=(), partial=False):
