@@ -9,11 +9,13 @@ Every nbgrader step here is the real command run in a subprocess (``python -m nb
 what passes here is what an instructor gets.
 """
 
+import contextlib
 import copy
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ _MARKER_RE = re.compile(r"^\s*#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
 _VALIDATE_OK = ("Success! Your notebook passes all the tests.",)
 _VALIDATE_INVERT_OK = ("Success! The notebook does not pass any tests.",)
 _VALIDATE_BAD = ("VALIDATION FAILED", "NOTEBOOK PASSED ON", "HAVE CHANGED", "HAS CHANGED",
-                 "Traceback", "[ERROR]", "[CRITICAL]")
+                 "Traceback", " | ERROR]", " | CRITICAL]")
 
 
 def nbgrader_meta(cell):
@@ -189,10 +191,17 @@ def execute_notebook(path, timeout=120):
     with tempfile.TemporaryDirectory(prefix="nb-exec-") as workdir:
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                                 resources={"metadata": {"path": workdir}})
-        try:
-            client.execute()
-        except (CellTimeoutError, DeadKernelError) as exc:
-            return [f"{path}: execution stopped: {type(exc).__name__}: {str(exc)[:500]}"]
+        # The kernel's own log (start-up chatter, or why it died) goes to a file, not our stderr.
+        with open(Path(workdir) / "kernel.log", "w+", encoding="utf-8") as log:
+            try:
+                client.execute(stderr=log)
+            except CellTimeoutError as exc:
+                return [f"{path}: execution stopped: {type(exc).__name__}: {str(exc)[:500]}"]
+            except DeadKernelError as exc:
+                log.seek(0)
+                tail = log.read()[-1000:].strip()
+                return [f"{path}: execution stopped: the kernel died ({exc})"
+                        + (f"\nkernel log: {tail}" if tail else "")]
     errors = []
     for index, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []):
@@ -209,15 +218,26 @@ class NbgraderError(RuntimeError):
 
 
 def _nbgrader(args, cwd, timeout=600):
-    """Run ``python -m nbgrader <args>`` in ``cwd`` and return (returncode, combined output)."""
+    """Run ``python -m nbgrader <args>`` in ``cwd``; return (returncode, combined output).
+
+    The command runs in its own process group, so a timeout also ends the kernels it started;
+    the returncode is then None.
+    """
     cmd = [sys.executable, "-m", "nbgrader", *args]
-    # nbgrader shells out to `alembic` for its gradebook: find it next to this interpreter even
-    # when the virtual environment is not activated.
+    # nbgrader shells out to `alembic` for a new gradebook: find it next to this interpreter
+    # even when the virtual environment is not activated.
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL, env=env)
-    return proc.returncode, proc.stdout + proc.stderr
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, text=True, env=env,
+                            start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        return None, f"{output}\n`nbgrader {' '.join(args)}` timed out after {timeout}s"
+    return proc.returncode, output
 
 
 def write_nbgrader_config(dest, course_id="flask-study-guide"):
@@ -263,19 +283,18 @@ def nbgrader_course(course_root, dest, module_ids, course_id="flask-study-guide"
     return dest
 
 
-def validate(path, invert=False, timeout=600):
+def validate(path, invert=False, timeout=120):
     """Run the real ``nbgrader validate`` (``--invert`` when asked); return (passed, output).
 
     nbgrader 0.9 exits 0 even when validation fails and says so in its output, so the verdict
     comes from the output: passed only on its success line and none of its failure lines.
     With ``invert=True`` "passed" means no graded test passes (what a fresh release should do).
+    ``timeout`` is per cell; the whole command gets ten times as long.
     """
     path = Path(path).resolve()
-    args = ["validate", str(path)] + (["--invert"] if invert else [])
-    try:
-        code, output = _nbgrader(args, cwd=path.parent, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return False, f"nbgrader validate timed out after {timeout}s"
+    args = ["validate", str(path), f"--ExecutePreprocessor.timeout={timeout}"]
+    code, output = _nbgrader(args + (["--invert"] if invert else []), cwd=path.parent,
+                             timeout=timeout * 10)
     success = _VALIDATE_INVERT_OK if invert else _VALIDATE_OK
     passed = (
         code == 0
@@ -324,13 +343,12 @@ def _nbgrader_problems(course_root, module_id, dest, rel, timeout):
         cmd = f"cd {dest} && nbgrader generate_assignment {module_id} --force"
         return [f"{rel}: {exc}\nrun: `{cmd}`"]
     problems = []
-    passed, output = validate(dest / "source" / module_id / f"{module_id}.ipynb",
-                              timeout=timeout * 5)
+    passed, output = validate(dest / "source" / module_id / f"{module_id}.ipynb", timeout=timeout)
     if not passed:
         problems.append(f"{rel}: nbgrader validate fails on the source notebook: "
                         f"{_failed_cells(output)}; run: `nbgrader validate {rel}`")
     release = dest / "release" / module_id / f"{module_id}.ipynb"
-    passed, output = validate(release, invert=True, timeout=timeout * 5)
+    passed, output = validate(release, invert=True, timeout=timeout)
     if not passed:
         problems.append(f"{rel}: the student release passes graded tests before it is solved "
                         f"(free points): {_failed_cells(output)}; "
@@ -346,11 +364,28 @@ def check_notebooks(course_root, module_ids, workdir=None, timeout=120):
     ``nbgrader validate --invert`` passing on the release (no graded test passes unsolved).
     The nbgrader courses are built under ``workdir`` (default
     ``<course_root>/.studyguide-cache/notebooks``) and kept, so the commands in the messages
-    can be rerun. Modules are checked two at a time.
+    can be rerun; a lock keeps two checks from sharing one ``workdir`` at the same time.
+    Modules are checked two at a time.
     """
     course_root = Path(course_root).resolve()
     workdir = Path(workdir) if workdir else course_root / ".studyguide-cache" / "notebooks"
     workdir.mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with _locked(workdir), ThreadPoolExecutor(max_workers=2) as pool:
         results = pool.map(lambda m: _check_module(course_root, m, workdir, timeout), module_ids)
         return [problem for problems in results for problem in problems]
+
+
+@contextlib.contextmanager
+def _locked(folder):
+    """Hold an exclusive lock on ``folder`` so two checks never rebuild it at the same time."""
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks on this platform: run unlocked
+        yield
+        return
+    with open(Path(folder) / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
