@@ -129,8 +129,13 @@ def check_pages(course):
     """Included code is fresh, comes from given code only, and pages hold no solution line."""
     problems = []
     secrets = solution_blocks_by_module(course)
-    all_secrets = set().union(*secrets.values()) if secrets else set()
     for page in module_pages(course):
+        # A page may show answers of earlier labs (later labs start from them), never its own
+        # lab's or a later lab's.
+        number = course.module(page.parent.name).number
+        later_secrets = set().union(
+            *(lines for module_id, lines in secrets.items() if int(module_id[:2]) >= number)
+        )
         rel = page.relative_to(course.root)
         try:
             fresh = render_page(course.root, page)
@@ -140,7 +145,7 @@ def check_pages(course):
         if fresh != page.read_text(encoding="utf-8"):
             problems.append(f"{rel}: an included code block is stale; {FIX_GENERATE}")
         problems += _includes_inside_blocks(course, page)
-        leaks = find_leaks(page.parent, all_secrets, f"modules/{page.parent.name}/")
+        leaks = find_leaks(page.parent, later_secrets, f"modules/{page.parent.name}/")
         problems += [f"{leak}; fix: show given code only, by reference" for leak in leaks]
     return problems
 
