@@ -32,7 +32,8 @@ MARKERS = {
     "SOLUTION": "solution",
     "HIDDEN TESTS": "grade",
 }
-_MARKER_RE = re.compile(r"^\s*#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
+# Like nbgrader, a marker is the phrase anywhere in a line (usually `### BEGIN SOLUTION`).
+_MARKER_RE = re.compile(r"\b(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
 # nbgrader validate exits 0 whatever happened; these lines are how it reports the outcome.
 _VALIDATE_OK = ("Success! Your notebook passes all the tests.",)
 _VALIDATE_INVERT_OK = ("Success! The notebook does not pass any tests.",)
@@ -71,7 +72,7 @@ def _marker_problems(path, index, cell):
     where = _where(path, index, cell)
     open_kind = None
     for lineno, line in enumerate(cell_source(cell).splitlines(), start=1):
-        match = _MARKER_RE.match(line)
+        match = _MARKER_RE.search(line)
         if not match:
             continue
         edge, kind = match.groups()
@@ -111,7 +112,7 @@ def _cell_problems(path, index, cell):
         if meta.get("schema_version") != NBGRADER_SCHEMA_VERSION:
             problems.append(f"{where}: nbgrader schema_version is "
                             f"{meta.get('schema_version')!r}, not {NBGRADER_SCHEMA_VERSION}")
-        if (meta.get("grade") or meta.get("solution") or meta.get("task")) and not meta.get(
+        if any(meta.get(kind) for kind in ("grade", "solution", "locked", "task")) and not meta.get(
             "grade_id"
         ):
             problems.append(f"{where}: nbgrader cell without a grade_id")
@@ -122,7 +123,7 @@ def _cell_problems(path, index, cell):
         if is_graded_test(cell) and not meta.get("locked"):
             problems.append(f"{where}: graded test cell is not locked")
         if meta.get("solution") and cell.get("cell_type") == "code":
-            lines = [_MARKER_RE.match(line) for line in cell_source(cell).splitlines()]
+            lines = [_MARKER_RE.search(line) for line in cell_source(cell).splitlines()]
             if not any(m and m.groups() == ("BEGIN", "SOLUTION") for m in lines):
                 problems.append(f"{where}: solution cell without '### BEGIN SOLUTION'")
     problems += _marker_problems(path, index, cell)
