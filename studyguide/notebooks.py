@@ -321,8 +321,8 @@ def _check_module(course_root, module_id, workdir, timeout):
     problems = []
     for problem in check_source_notebook(notebook):
         fix = (f"jupyter nbconvert --clear-output --inplace {rel}"
-               if "output" in problem or "execution_count" in problem else edit)
-        problems.append(f"{problem}; fix: `{fix}`")
+               if "has outputs" in problem or "execution_count" in problem else edit)
+        problems.append(f"{_relative(problem, notebook, rel)}; fix: `{fix}`")
     if any("cannot read" in p or "invalid nbformat" in p for p in problems):
         return problems
 
@@ -332,8 +332,14 @@ def _check_module(course_root, module_id, workdir, timeout):
         running = pool.submit(execute_notebook, notebook, timeout)
         problems += _nbgrader_problems(course_root, module_id, dest, rel, timeout)
         run_cmd = f"jupyter nbconvert --to notebook --execute --stdout {rel} > /dev/null"
-        problems += [f"{error}; run: `{run_cmd}`" for error in running.result()]
+        problems += [f"{_relative(error, notebook, rel)}; run: `{run_cmd}`"
+                     for error in running.result()]
     return problems
+
+
+def _relative(message, notebook, rel):
+    """Name the notebook by its path in the course, as the suggested commands do."""
+    return message.replace(str(notebook), str(rel), 1)
 
 
 def _nbgrader_problems(course_root, module_id, dest, rel, timeout):
