@@ -31,6 +31,7 @@ from studyguide.grading.classroom import (
     SubmissionError,
     ZipLimits,
     discover_students,
+    ensure_nbgrader_course,
     grade_class,
     safe_extract,
 )
@@ -52,9 +53,16 @@ def write_zip(path, entries):
 def item(name, points, max_points, *, visible=False, message="", hint="Do the thing."):
     """A graded item, passed when it earned all its points."""
     outcome = "passed" if points == max_points else "failed"
-    return ItemResult(name=name, nodeid=f"01-x/test_x.py::{name}", points=points,
-                      max_points=max_points, outcome=outcome, hint=hint, visible=visible,
-                      message=message)
+    return ItemResult(
+        name=name,
+        nodeid=f"01-x/test_x.py::{name}",
+        points=points,
+        max_points=max_points,
+        outcome=outcome,
+        hint=hint,
+        visible=visible,
+        message=message,
+    )
 
 
 def small_report(students=("ann", "ben")):
@@ -62,11 +70,16 @@ def small_report(students=("ann", "ben")):
     rows = []
     for index, student in enumerate(students):
         lab_items = [item("test_one", 2.0 * index, 2.0), item("test_two", 1.0, 1.0)]
-        lab = PartResult("lab", student, "01-x", score=sum(i.points for i in lab_items),
-                         max_score=3.0, items=lab_items)
+        lab = PartResult(
+            "lab",
+            student,
+            "01-x",
+            score=sum(i.points for i in lab_items),
+            max_score=3.0,
+            items=lab_items,
+        )
         nb_items = [item("cell-a", 1.0, 1.0)]
-        notebook = PartResult("notebook", student, "01-x", score=1.0, max_score=1.0,
-                              items=nb_items)
+        notebook = PartResult("notebook", student, "01-x", score=1.0, max_score=1.0, items=nb_items)
         rows.append(ModuleResult(student, "01-x", lab, notebook))
     return ClassReport(students=list(students), module_ids=["01-x"], results=rows, problems={})
 
@@ -80,8 +93,9 @@ def test_zip_with_wrapping_folder_extracts_to_the_submission_root(tmp_path):
     assert (root / "labs" / "01-x" / "bookshelf" / "__init__.py").read_bytes() == b"x = 1\n"
 
 
-@pytest.mark.parametrize("name", ["../evil.py", "/abs/evil.py", "labs/../../evil.py",
-                                  "C:/evil.py", "..\\evil.py"])
+@pytest.mark.parametrize(
+    "name", ["../evil.py", "/abs/evil.py", "labs/../../evil.py", "C:/evil.py", "..\\evil.py"]
+)
 def test_zip_entry_escaping_the_folder_is_refused(tmp_path, name):
     archive = write_zip(tmp_path / "ann.zip", {name: b"boom", "labs/ok.py": b""})
     with pytest.raises(SubmissionError, match="escapes"):
@@ -93,7 +107,7 @@ def test_zip_symlink_is_refused(tmp_path):
     path = tmp_path / "ann.zip"
     with zipfile.ZipFile(path, "w") as archive:
         link = zipfile.ZipInfo("labs/link")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         archive.writestr(link, "/etc/passwd")
     with pytest.raises(SubmissionError, match="symbolic link"):
         safe_extract(path, tmp_path / "out")
@@ -172,17 +186,39 @@ def test_csv_has_one_row_per_student_and_module(tmp_path):
     path = exports.write_csv(small_report(), tmp_path / "grades.csv")
     rows = list(csv.DictReader(path.open()))
     assert [r["student"] for r in rows] == ["ann", "ben"]
-    assert rows[0] == {"student": "ann", "module": "01-x", "lab_score": "1", "lab_max": "3",
-                       "notebook_score": "1", "notebook_max": "1", "total": "2",
-                       "total_max": "4", "notes": ""}
+    assert rows[0] == {
+        "student": "ann",
+        "module": "01-x",
+        "lab_score": "1",
+        "lab_max": "3",
+        "notebook_score": "1",
+        "notebook_max": "1",
+        "total": "2",
+        "total_max": "4",
+        "notes": "",
+    }
 
 
 def test_feedback_escapes_text_and_shows_messages_of_visible_tests_only():
-    lab = PartResult("lab", "ann", "01-x", score=0, max_score=2, items=[
-        item("test_visible", 0, 1, visible=True, message="expected <b>201</b> got 500",
-             hint="Answer 201 & echo"),
-        item("test_hidden", 0, 1, visible=False, message="assert secret_grader_line()"),
-    ], error="<script>alert(1)</script>")
+    lab = PartResult(
+        "lab",
+        "ann",
+        "01-x",
+        score=0,
+        max_score=2,
+        items=[
+            item(
+                "test_visible",
+                0,
+                1,
+                visible=True,
+                message="expected <b>201</b> got 500",
+                hint="Answer 201 & echo",
+            ),
+            item("test_hidden", 0, 1, visible=False, message="assert secret_grader_line()"),
+        ],
+        error="<script>alert(1)</script>",
+    )
     row = ModuleResult("ann", "01-x", lab, PartResult("notebook", "ann", "01-x"))
     page = feedback.render_html(row)
     assert "<script>" not in page and "&lt;script&gt;" in page
@@ -220,8 +256,13 @@ def nbgrader_export(course_dir, db=None):
 
 def test_lab_scores_land_in_an_nbgrader_gradebook_that_nbgrader_exports(tmp_path):
     report = small_report()
-    key = PartResult("lab", "solution", "01-x", max_score=3.0,
-                     items=[item("test_one", 0, 2.0), item("test_two", 0, 1.0)])
+    key = PartResult(
+        "lab",
+        "solution",
+        "01-x",
+        max_score=3.0,
+        items=[item("test_one", 0, 2.0), item("test_two", 0, 1.0)],
+    )
     gradebook.record_class(tmp_path, report, {"01-x": key}, {})
     assert gradebook.lab_scores(tmp_path, "01-x") == {"ann": 1.0, "ben": 3.0}
     rows = nbgrader_export(tmp_path, tmp_path / "gradebook.db")
@@ -242,7 +283,8 @@ def ready_modules():
     """Available modules whose solution, lab, graders and notebook are all in the repo."""
     manifest = tomllib.loads((ROOT / "course.toml").read_text())
     return [
-        m["id"] for m in manifest["modules"]
+        m["id"]
+        for m in manifest["modules"]
         if m.get("available")
         and all((ROOT / kind / m["id"]).is_dir() for kind in ("solutions", "labs", "grading"))
         and (ROOT / "notebooks" / f"{m['id']}.ipynb").is_file()
@@ -273,8 +315,11 @@ def grader_points(module_id):
 def notebook_points(module_id):
     """(points of autograded test cells, points of every graded cell) of a lesson notebook."""
     cells = json.loads((ROOT / "notebooks" / f"{module_id}.ipynb").read_text())["cells"]
-    graded = [c["metadata"]["nbgrader"] for c in cells
-              if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    graded = [
+        c["metadata"]["nbgrader"]
+        for c in cells
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    ]
     auto = sum(m["points"] for m in graded if not m.get("solution"))
     return float(auto), float(sum(m["points"] for m in graded))
 
@@ -282,8 +327,11 @@ def notebook_points(module_id):
 def copy_student(dest, modules, lab_kind, notebook_source):
     """A student folder shaped like the release: labs/<id>/ and notebooks/<id>.ipynb."""
     for module_id in modules:
-        shutil.copytree(ROOT / lab_kind / module_id, dest / "labs" / module_id,
-                        ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        shutil.copytree(
+            ROOT / lab_kind / module_id,
+            dest / "labs" / module_id,
+            ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"),
+        )
         if notebook_source:
             (dest / "notebooks").mkdir(parents=True, exist_ok=True)
             shutil.copyfile(notebook_source(module_id), dest / "notebooks" / f"{module_id}.ipynb")
@@ -302,13 +350,13 @@ def zip_folder(folder, archive):
 @pytest.fixture(scope="module")
 def real_class(tmp_path_factory):
     """Five students: full solution, skeleton, zipped, corrupt zip, missing notebooks."""
-    from studyguide.notebooks import nbgrader_course
-
     modules = ready_modules()
     if not modules:
         pytest.skip("no module has its solution, lab, graders and notebook yet")
     base = tmp_path_factory.mktemp("class")
-    release = nbgrader_course(ROOT, base / "release-course", modules)
+    out = base / "out"
+    # The instructor's course grade_class uses; built once, its release is the skeleton.
+    release = ensure_nbgrader_course(ROOT, out / "nbgrader", modules)
 
     def released(m):
         return release / "release" / m / f"{m}.ipynb"
@@ -322,7 +370,6 @@ def real_class(tmp_path_factory):
     zip_folder(copy_student(subs / "carol", modules, "solutions", released), subs / "carol.zip")
     (subs / "dave.zip").write_bytes(b"PK\x03\x04 truncated upload")
     copy_student(subs / "erin", modules, "solutions", None)
-    out = base / "out"
     report = grade_class(ROOT, subs, out, workers=2, module_ids=modules, progress=False)
     return modules, subs, out, report
 
@@ -338,14 +385,19 @@ def test_class_scores_match_the_graders_points(real_class):
         earlier = sum(p for n, p in points.items() if not n.startswith(module_id))
         nb_auto, nb_max = notebook_points(module_id)
         expected = {  # student: (lab, notebook)
-            "alice": (lab_max, nb_auto), "bob": (earlier, 0.0), "carol": (lab_max, 0.0),
-            "dave": (0.0, 0.0), "erin": (lab_max, 0.0),
+            "alice": (lab_max, nb_auto),
+            "bob": (earlier, 0.0),
+            "carol": (lab_max, 0.0),
+            "dave": (0.0, 0.0),
+            "erin": (lab_max, 0.0),
         }
         for student, (lab, notebook) in expected.items():
             row = report.result(student, module_id)
             assert (row.lab.score, row.lab.max_score) == (lab, lab_max), (student, row.lab)
             assert (row.notebook.score, row.notebook.max_score) == (notebook, nb_max), (
-                student, row.notebook)
+                student,
+                row.notebook,
+            )
         assert "corrupt zip" in report.result("dave", module_id).lab.error
         assert "missing notebook" in report.result("erin", module_id).notebook.error
         assert report.result("alice", module_id).lab.error is None
@@ -392,7 +444,8 @@ def test_regrading_uses_the_cache_and_redoes_only_changed_work(real_class):
     init.write_text(init.read_text() + "\n# a comment changes the content, not the grade\n")
     third = grade_class(ROOT, subs, out, workers=2, module_ids=modules, progress=False)
     assert (third.labs_graded, third.notebooks_graded) == (1, 0)
-    fresh = [(r.student, r.module_id) for r in third.results if not r.lab.cached
-             and r.lab.submitted]
+    fresh = [
+        (r.student, r.module_id) for r in third.results if not r.lab.cached and r.lab.submitted
+    ]
     assert fresh == [("alice", modules[0])]
     assert [r.total for r in third.results] == [r.total for r in first.results]
