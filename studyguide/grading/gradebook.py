@@ -8,13 +8,16 @@ those cells, so ``nbgrader export`` lists labs and notebooks in one CSV and the 
 still opens the database.
 """
 
+import copy
 import os
+import re
 import shutil
 import sys
 import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
+import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
@@ -29,8 +32,10 @@ def lab_assignment(module_id: str) -> str:
 
 
 def item_key(item) -> str:
-    """The grade cell name of a lab test: its pytest node id (unique within the lab)."""
-    return item.nodeid or item.name
+    """The grade cell name of a lab test: its node id, with only characters that are safe in
+    the formgrader's HTML ids (``01-routing/test_a.py::test_b`` -> ``01-routing-test_a-py-test_b``).
+    """
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", item.nodeid or item.name).strip("-")
 
 
 def _put_alembic_on_path() -> None:
@@ -73,13 +78,11 @@ def ensure_lab_assignment(gb: Gradebook, module_id: str, cells: dict[str, float]
         gb.add_grade_cell(cell_name, LAB_NOTEBOOK, name, max_score=points, cell_type="code")
 
 
-def lab_cells(answer_key, parts) -> dict[str, float]:
-    """The grade cells of a lab: the tests the reference solution ran, else any student's."""
+def lab_key_items(answer_key, parts) -> list:
+    """The tests of a lab, one grade cell each: the answer key's, else the longest student list."""
     sources = [answer_key] if answer_key is not None and answer_key.items else []
     sources += sorted((p for p in parts if p.items), key=lambda p: -len(p.items))
-    for part in sources[:1]:
-        return {item_key(item): float(item.max_points) for item in part.items}
-    return {}
+    return list(sources[0].items) if sources else []
 
 
 def _forget_submission(gb: Gradebook, assignment: str, student: str) -> None:
@@ -102,12 +105,72 @@ def _set_scores(gb: Gradebook, assignment: str, notebook: str, student: str,
     gb.db.commit()
 
 
-def record_labs(gb: Gradebook, module_id: str, answer_key, parts) -> None:
+def _lab_cell(item, result=None):
+    """A code grade cell standing for one grader test; with ``result``, its outcome as output.
+
+    The cell holds the test's name, points and hint, never the hidden test's source.
+    """
+    text = f"# {item.nodeid or item.name} ({item.max_points:g} points)\n# Hint: {item.hint or ''}"
+    cell = nbformat.v4.new_code_cell(text)
+    cell.metadata["nbgrader"] = {
+        "grade": True, "grade_id": item_key(item), "locked": True, "points": item.max_points,
+        "schema_version": 3, "solution": False, "task": False,
+    }
+    if result is not None:
+        lines = [f"{result.outcome}: {result.points:g}/{result.max_points:g}"]
+        if result.visible and result.message and not result.passed:
+            lines.append(result.message)
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout",
+                                               text="\n".join(lines) + "\n")]
+    return cell
+
+
+def _not_run(item):
+    """A copy of a test result that did not run: no points."""
+    missing = copy.copy(item)
+    missing.points, missing.outcome, missing.message = 0.0, "not run", ""
+    return missing
+
+
+def _lab_notebook(items, results=None, error=None):
+    """The lab as nbgrader sees it: one grade cell per test, outcomes when ``results`` given."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    intro = ("Results of the hidden lab graders, one cell per test. "
+             "Scores are written by studyguide grade.")
+    notebook.cells.append(nbformat.v4.new_markdown_cell(intro + (f"\n\n{error}" if error else "")))
+    for item in items:
+        result = None if results is None else results.get(item_key(item)) or _not_run(item)
+        notebook.cells.append(_lab_cell(item, result))
+    return notebook
+
+
+def write_lab_notebooks(course_dir: Path, module_id: str, key_items, parts) -> None:
+    """Write ``source/lab-<id>/lab.ipynb`` and each student's ``autograded/.../lab.ipynb``.
+
+    The formgrader lists assignments from ``source/`` and opens the autograded notebook of a
+    submission, so with these files it shows lab results beside the lesson notebooks.
+    """
+    name = lab_assignment(module_id)
+    source = Path(course_dir) / "source" / name / f"{LAB_NOTEBOOK}.ipynb"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(_lab_notebook(key_items), source)
+    for part in parts:
+        if not part.submitted:
+            continue
+        results = {item_key(item): item for item in part.items}
+        target = Path(course_dir) / "autograded" / part.student / name / f"{LAB_NOTEBOOK}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(_lab_notebook(key_items, results, part.error), target)
+
+
+def record_labs(gb: Gradebook, course_dir: Path, module_id: str, answer_key, parts) -> None:
     """Write one module's lab results: the assignment, then one submission per handed-in lab."""
-    cells = lab_cells(answer_key, parts)
-    if not cells:
+    key_items = lab_key_items(answer_key, parts)
+    if not key_items:
         return
-    ensure_lab_assignment(gb, module_id, cells)
+    ensure_lab_assignment(gb, module_id, {item_key(i): float(i.max_points) for i in key_items})
     name = lab_assignment(module_id)
     for part in parts:
         if not part.submitted:
@@ -115,6 +178,7 @@ def record_labs(gb: Gradebook, module_id: str, answer_key, parts) -> None:
             continue
         scores = {item_key(item): item.points for item in part.items}
         _set_scores(gb, name, LAB_NOTEBOOK, part.student, scores)
+    write_lab_notebooks(course_dir, module_id, key_items, parts)
 
 
 def _place_notebook(course_dir: Path, part, submitted: Path | None) -> datetime | None:
@@ -167,7 +231,8 @@ def record_class(course_dir: Path, report, answer_keys: dict, submitted: dict) -
             gb.update_or_create_student(student)
         for module_id in report.module_ids:
             rows = [row for row in report.results if row.module_id == module_id]
-            record_labs(gb, module_id, answer_keys.get(module_id), [row.lab for row in rows])
+            record_labs(gb, course_dir, module_id, answer_keys.get(module_id),
+                        [row.lab for row in rows])
             record_notebooks(gb, course_dir, module_id, [row.notebook for row in rows], submitted)
     return course_dir / DB_NAME
 
