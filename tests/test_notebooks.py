@@ -92,6 +92,28 @@ def test_notebook_never_starts_a_server(module_id):
     assert not re.search(r"\bapp\.run\(", code)
 
 
+def split_hidden(nb):
+    """(lines inside hidden-test sections, lines outside them) of a notebook, stripped."""
+    hidden, shown = set(), []
+    for cell in nb.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                inside = "BEGIN" in line
+            elif line.strip():
+                (hidden.add if inside else shown.append)(line.strip())
+    return hidden, shown
+
+
+def test_hidden_test_lines_appear_nowhere_else():
+    # The release check looks for hidden lines in the release: a hidden line that repeats a
+    # visible one would be a false alarm, and a too generic one tells nothing.
+    parts = [split_hidden(load(module_id)) for module_id in AVAILABLE]
+    hidden = {line for lines, _ in parts for line in lines if len(line) >= 12}
+    shown = "\n".join(line for _, lines in parts for line in lines)
+    assert [line for line in sorted(hidden) if line in shown] == []
+
+
 @pytest.mark.slow
 def test_every_available_notebook_passes_check_notebooks(tmp_path):
     assert check_notebooks(ROOT, AVAILABLE, workdir=tmp_path) == []
