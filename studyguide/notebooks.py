@@ -274,8 +274,9 @@ def nbgrader_course(course_root, dest, module_ids, course_id="flask-study-guide"
         source = dest / "source" / module_id
         source.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(notebook, source / f"{module_id}.ipynb")
-        code, output = _nbgrader(["generate_assignment", module_id, "--force"], cwd=dest)
         released = dest / "release" / module_id / f"{module_id}.ipynb"
+        released.unlink(missing_ok=True)  # a stale release must not pass for a new one
+        code, output = _nbgrader(["generate_assignment", module_id, "--force"], cwd=dest)
         if code != 0 or not released.is_file():
             raise NbgraderError(
                 f"nbgrader generate_assignment {module_id} --force failed in {dest} "
