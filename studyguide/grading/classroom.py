@@ -455,6 +455,25 @@ def ensure_nbgrader_course(course_root: Path, dest: Path, module_ids: list[str])
     return Path(dest)
 
 
+def prepare_notebook_course(course_root: Path, dest: Path, module_ids: list[str]):
+    """Like :func:`ensure_nbgrader_course`, but a module whose notebook cannot be released does
+    not stop the class: returns (course dir, {module id: why its notebooks cannot be graded})."""
+    from studyguide.notebooks import NbgraderError, nbgrader_course
+
+    failures = (NbgraderError, OSError, subprocess.SubprocessError)
+    try:
+        return ensure_nbgrader_course(course_root, dest, module_ids), {}
+    except failures:
+        pass
+    broken = {}
+    for module_id in module_ids:  # one at a time, to find the culprits; no stamp: retried
+        try:
+            nbgrader_course(course_root, dest, [module_id], course_id=NBGRADER_COURSE_ID)
+        except failures as exc:
+            broken[module_id] = str(exc).strip().splitlines()[0][:300]
+    return Path(dest), broken
+
+
 def notebook_key(course_dir: Path, module_id: str, notebook: Path | None) -> str:
     """Cache key of one notebook grading: the submission, the source notebook, nbgrader."""
     import nbgrader
@@ -623,7 +642,7 @@ def _artifact_present(entry: dict) -> bool:
     return not entry.get("artifact") or Path(entry["artifact"]).is_file()
 
 
-def _plan_student(plan, cache, course, course_dir, student, module_ids, version):
+def _plan_student(plan, cache, course, course_dir, student, module_ids, version, broken):
     """Put one student's cached results in the plan and queue the rest."""
     for module_id in module_ids:
         where = (student.id, module_id)
@@ -647,6 +666,12 @@ def _plan_student(plan, cache, course, course_dir, student, module_ids, version)
             else:
                 plan.lab_jobs.append((student.id, module_id, lab, key))
         notebook = student.notebook(module_id)
+        if module_id in broken:
+            plan.notebooks[where] = PartResult(
+                "notebook", student.id, module_id,
+                error=f"{INFRASTRUCTURE_ERROR}the lesson notebook could not be prepared for "
+                      f"nbgrader: {broken[module_id]}")
+            continue
         if notebook is None:
             plan.notebooks[where] = PartResult(
                 "notebook", student.id, module_id,
@@ -763,13 +788,13 @@ def grade_class(course_root, submissions_dir, out_dir, *, workers=None, module_i
     module_ids = [course.module(m).id for m in module_ids]
     students, skipped = discover_students(Path(submissions_dir), out_dir / "extracted")
 
-    course_dir = ensure_nbgrader_course(course.root, out_dir / "nbgrader", module_ids)
+    course_dir, broken = prepare_notebook_course(course.root, out_dir / "nbgrader", module_ids)
     cache = cache_mod.ResultCache(out_dir / "cache" / "results", enabled=use_cache)
     version = runner_version()
     plan = _Plan()
     _plan_answer_keys(plan, cache, course, module_ids, version)
     for student in students:
-        _plan_student(plan, cache, course, course_dir, student, module_ids, version)
+        _plan_student(plan, cache, course, course_dir, student, module_ids, version, broken)
 
     total = (len(plan.key_jobs) + len(plan.lab_jobs)
              + sum(len(jobs) for jobs in plan.notebook_jobs.values()))
@@ -781,6 +806,7 @@ def grade_class(course_root, submissions_dir, out_dir, *, workers=None, module_i
     rows = [ModuleResult(s.id, m, plan.labs[(s.id, m)], plan.notebooks[(s.id, m)])
             for s in students for m in module_ids]
     problems = {s.id: s.problem for s in students if s.problem}
+    problems.update({f"notebook {m}": why for m, why in broken.items()})
     problems.update({name: "skipped: not a student folder or <student id>.zip" for name in skipped})
     report = ClassReport(
         students=[s.id for s in students], module_ids=module_ids, results=rows, problems=problems,

@@ -33,6 +33,7 @@ from studyguide.grading.classroom import (
     discover_students,
     ensure_nbgrader_course,
     grade_class,
+    prepare_notebook_course,
     safe_extract,
 )
 
@@ -276,6 +277,12 @@ def test_lab_scores_land_in_an_nbgrader_gradebook_that_nbgrader_exports(tmp_path
     assert {float(r["max_score"]) for r in rows if r["assignment"] == "lab-01-x"} == {8.0}
 
 
+def test_a_module_whose_notebook_cannot_be_released_is_reported_not_fatal(tmp_path):
+    (tmp_path / "course" / "notebooks").mkdir(parents=True)
+    course_dir, broken = prepare_notebook_course(tmp_path / "course", tmp_path / "nb", ["01-x"])
+    assert course_dir == tmp_path / "nb" and "no such notebook" in broken["01-x"]
+
+
 # --------------------------------------------------------------------------- a real class
 
 
@@ -415,6 +422,23 @@ def test_nbgrader_export_lists_labs_and_notebooks_for_every_student(real_class):
             assert table[(f"lab-{module_id}", student)] == row.lab.score
     graded = out / "nbgrader" / "autograded" / "alice" / modules[0] / f"{modules[0]}.ipynb"
     assert graded.is_file(), "the formgrader needs the autograded notebook"
+
+
+@pytest.mark.slow
+def test_formgrader_api_lists_labs_beside_notebooks(real_class):
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    modules, _, out, report = real_class
+    course = out / "nbgrader"
+    api = NbGraderAPI(coursedir=CourseDirectory(
+        root=str(course), db_url=f"sqlite:///{course / 'gradebook.db'}",
+        course_id="flask-study-guide"))
+    assert {a["name"] for a in api.get_assignments()} >= {*modules, *(f"lab-{m}" for m in modules)}
+    scores = {s["name"]: s["score"] for s in api.get_student_submissions("alice")}
+    for module_id in modules:
+        assert scores[f"lab-{module_id}"] == report.result("alice", module_id).lab.score
+        assert scores[module_id] == report.result("alice", module_id).notebook.score
 
 
 @pytest.mark.slow
