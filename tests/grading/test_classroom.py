@@ -473,3 +473,22 @@ def test_regrading_uses_the_cache_and_redoes_only_changed_work(real_class):
     ]
     assert fresh == [("alice", modules[0])]
     assert [r.total for r in third.results] == [r.total for r in first.results]
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_grade_command_parses_its_options_and_refuses_a_missing_folder(tmp_path, capsys):
+    import argparse
+
+    from studyguide.grading.cli import add_grade_command, run_grade
+
+    parser = argparse.ArgumentParser()
+    add_grade_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"),
+                              "--workers", "3", "--module", "01-routing", "--no-cache"])
+    assert (args.workers, args.modules, args.no_cache, args.func) == (3, ["01-routing"], True,
+                                                                      run_grade)
+    args.root = str(ROOT)
+    assert run_grade(args) == 2
+    assert "is not a folder" in capsys.readouterr().err
