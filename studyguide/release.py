@@ -145,7 +145,7 @@ def build_release(course, out, module_ids=None, force=False):
 
 
 def _hidden_test_lines(course):
-    """Distinctive lines of the hidden tests in the source notebooks."""
+    """Distinctive lines that stand only inside the hidden tests of the source notebooks."""
     from .markers import is_distinctive
 
     lines = set()
@@ -153,16 +153,15 @@ def _hidden_test_lines(course):
         path = course.notebook(module)
         if not path.is_file():
             continue
+        hidden, shown = set(), set()
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            source = "".join(cell["source"]).splitlines()
             inside = False
-            for line in source:
-                if "BEGIN HIDDEN TESTS" in line:
-                    inside = True
-                elif "END HIDDEN TESTS" in line:
-                    inside = False
-                elif inside and is_distinctive(line.strip()):
-                    lines.add(line.strip())
+            for line in "".join(cell["source"]).splitlines():
+                if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                    inside = "BEGIN" in line
+                else:
+                    (hidden if inside else shown).add(line.strip())
+        lines |= {line for line in hidden - shown if is_distinctive(line)}
     return lines
 
 

@@ -114,13 +114,8 @@ def test_hidden_test_lines_appear_nowhere_else():
     assert [line for line in sorted(hidden) if line in shown] == []
 
 
-@pytest.mark.slow
-def test_every_available_notebook_passes_check_notebooks(tmp_path):
-    assert check_notebooks(ROOT, AVAILABLE, workdir=tmp_path) == []
-    for module_id in AVAILABLE:
-        release = tmp_path / module_id / "release" / module_id / f"{module_id}.ipynb"
-        text = release.read_text()
-        assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+# That every available notebook passes check_notebooks is part of the whole-course check,
+# tests/test_course.py::test_the_course_passes_every_invariant, so it is not repeated here.
 
 
 # --- broken copies: the source checks --------------------------------------------------------
