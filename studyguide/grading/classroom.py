@@ -26,6 +26,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zipfile
@@ -99,10 +100,15 @@ class PartResult:
         return data
 
     @classmethod
-    def from_json(cls, data: dict, *, cached: bool = False) -> "PartResult":
-        """Rebuild a result stored with :meth:`to_json`."""
+    def from_json(cls, data: dict, *, cached: bool = False, student: str | None = None):
+        """Rebuild a result stored with :meth:`to_json`, for ``student`` when given.
+
+        Two students who hand in identical files share one cache entry, so the entry's own
+        student id is only a default.
+        """
         items = [ItemResult(**item) for item in data.get("items", [])]
-        return cls(**{**data, "items": items, "cached": cached})
+        return cls(**{**data, "items": items, "cached": cached,
+                      "student": student or data["student"]})
 
 
 @dataclass
@@ -555,6 +561,17 @@ def _read_shard_grades(shard: Path, module_id: str, student: str) -> list[ItemRe
         return items
 
 
+def _keep_atomically(source: Path, target: Path) -> Path:
+    """Copy ``source`` to ``target`` through a temporary file, so a reader never sees half of
+    it (students with identical notebooks share one target)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    os.close(handle)
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    return target
+
+
 def grade_notebook_batch(course_dir, module_id, notebooks, work_dir, store, on_notebook):
     """Autograde a batch of one module's notebooks in a private shard; one PartResult each.
 
@@ -581,10 +598,7 @@ def grade_notebook_batch(course_dir, module_id, notebooks, work_dir, store, on_n
             result.max_score = sum(i.max_points for i in items)
             graded = shard / "autograded" / student / module_id / f"{module_id}.ipynb"
             if graded.is_file():
-                kept = store(student)
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(graded, kept)
-                result.artifact = str(kept)
+                result.artifact = str(_keep_atomically(graded, store(student)))
         results[student] = result
     shutil.rmtree(shard, ignore_errors=True)
     return results
@@ -662,7 +676,7 @@ def _plan_student(plan, cache, course, course_dir, student, module_ids, version,
             key = lab_key(course, module_id, lab, version)
             hit = cache.get(key)
             if hit is not None:
-                plan.labs[where] = PartResult.from_json(hit, cached=True)
+                plan.labs[where] = PartResult.from_json(hit, cached=True, student=student.id)
             else:
                 plan.lab_jobs.append((student.id, module_id, lab, key))
         notebook = student.notebook(module_id)
@@ -681,7 +695,7 @@ def _plan_student(plan, cache, course, course_dir, student, module_ids, version,
         key = notebook_key(course_dir, module_id, notebook)
         hit = cache.get(key, valid=_artifact_present)
         if hit is not None:
-            plan.notebooks[where] = PartResult.from_json(hit, cached=True)
+            plan.notebooks[where] = PartResult.from_json(hit, cached=True, student=student.id)
         else:
             plan.notebook_jobs.setdefault(module_id, {})[student.id] = (notebook, key)
 

@@ -431,9 +431,13 @@ def test_formgrader_api_lists_labs_beside_notebooks(real_class):
 
     modules, _, out, report = real_class
     course = out / "nbgrader"
-    api = NbGraderAPI(coursedir=CourseDirectory(
-        root=str(course), db_url=f"sqlite:///{course / 'gradebook.db'}",
-        course_id="flask-study-guide"))
+    api = NbGraderAPI(
+        coursedir=CourseDirectory(
+            root=str(course),
+            db_url=f"sqlite:///{course / 'gradebook.db'}",
+            course_id="flask-study-guide",
+        )
+    )
     assert {a["name"] for a in api.get_assignments()} >= {*modules, *(f"lab-{m}" for m in modules)}
     scores = {s["name"]: s["score"] for s in api.get_student_submissions("alice")}
     for module_id in modules:
@@ -463,6 +467,13 @@ def test_regrading_uses_the_cache_and_redoes_only_changed_work(real_class):
     again = grade_class(ROOT, subs, out, workers=2, module_ids=modules, progress=False)
     assert again.work_done == 0 and again.cache_hits >= first.work_done
     assert [r.total for r in again.results] == [r.total for r in first.results]
+    # carol and erin hand in the same lab: one cache entry, each keeps their own id.
+    assert all(r.lab.student == r.notebook.student == r.student for r in again.results)
+    assert gradebook.lab_scores(out / "nbgrader", modules[0]) == {
+        r.student: r.lab.score
+        for r in again.results
+        if r.module_id == modules[0] and r.lab.submitted
+    }
 
     init = subs / "alice" / "labs" / modules[0] / "bookshelf" / "__init__.py"
     init.write_text(init.read_text() + "\n# a comment changes the content, not the grade\n")
@@ -485,10 +496,25 @@ def test_grade_command_parses_its_options_and_refuses_a_missing_folder(tmp_path,
 
     parser = argparse.ArgumentParser()
     add_grade_command(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["grade", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"),
-                              "--workers", "3", "--module", "01-routing", "--no-cache"])
-    assert (args.workers, args.modules, args.no_cache, args.func) == (3, ["01-routing"], True,
-                                                                      run_grade)
+    args = parser.parse_args(
+        [
+            "grade",
+            str(tmp_path / "nowhere"),
+            "--out",
+            str(tmp_path / "o"),
+            "--workers",
+            "3",
+            "--module",
+            "01-routing",
+            "--no-cache",
+        ]
+    )
+    assert (args.workers, args.modules, args.no_cache, args.func) == (
+        3,
+        ["01-routing"],
+        True,
+        run_grade,
+    )
     args.root = str(ROOT)
     assert run_grade(args) == 2
     assert "is not a folder" in capsys.readouterr().err
