@@ -262,7 +262,7 @@ class Sandbox:
         return self.root / "tmp"
 
 
-def make_sandbox(root, course_root, module_ids, per_test_seconds):
+def make_sandbox(root, course_root, module_ids):
     """Lay out a sandbox under ``root``: graders, the grader's own ini, home and tmp."""
     box = Sandbox(Path(root))
     for folder in (box.lab, box.config.parent, box.home, box.tmp):
@@ -272,8 +272,6 @@ def make_sandbox(root, course_root, module_ids, per_test_seconds):
         "[pytest]\n"
         "markers =\n"
         "    grade(points, hint): points and hint of a graded test\n"
-        f"timeout = {per_test_seconds:g}\n"
-        "timeout_method = signal\n"
         "console_output_style = classic\n",
         encoding="utf-8",
     )
@@ -291,8 +289,6 @@ def pytest_args(box, tests, retired, *, collect_only=False):
         str(box.grading),
         "-p",
         "no:cacheprovider",
-        "-p",
-        "pytest_timeout",
         "--import-mode=importlib",
         f"--basetemp={box.tmp / 'pytest'}",
         "-q",
@@ -375,6 +371,8 @@ def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
         "-I",
         "-B",
         str(BOOT_SCRIPT),
+        "--per-test",
+        f"{limits.per_test_seconds:g}",
         *isolation_args(box, python, reveal_nothing_of),
         str(box.lab),
         str(write_fd),
@@ -455,7 +453,7 @@ def _collect_expected(course_root, module_id, ids, retired, paths, python):
     if not paths:
         return []
     with tempfile.TemporaryDirectory(prefix="studyguide-collect-") as tmp:
-        box = make_sandbox(Path(tmp) / "box", course_root, ids, 60)
+        box = make_sandbox(Path(tmp) / "box", course_root, ids)
         solution = course_root / "solutions" / module_id / PACKAGE
         if solution.is_dir():
             shutil.copytree(solution, box.lab / PACKAGE, symlinks=False)
@@ -636,7 +634,7 @@ def grade_lab(course_root, module_id, submission_lab, *, limits=Limits(), python
         for p in grader_paths(course_root, module_id)
     ]
     with tempfile.TemporaryDirectory(prefix="studyguide-grade-") as tmp:
-        box = make_sandbox(Path(tmp) / "box", course_root, ids, limits.per_test_seconds)
+        box = make_sandbox(Path(tmp) / "box", course_root, ids)
         secret_lines = _grader_lines(box.grading)
         try:
             copy_submission(Path(submission_lab), box.lab)

@@ -1,9 +1,9 @@
 """Start one sandboxed pytest run of the hidden graders; runs inside the sandbox, not imported.
 
-The grading runner starts this file as ``python -I -B sandbox_boot.py [--isolate BOX]
-[--hide DIR]... LAB_DIR REPORT_FD -- PYTEST_ARGS``. Isolated mode ignores ``PYTHONPATH`` and the
-user site, so this script puts the student's lab folder on ``sys.path`` itself. Before any student
-code is imported it:
+The grading runner starts this file as ``python -I -B sandbox_boot.py [--per-test SECONDS]
+[--isolate BOX] [--hide DIR]... [--readonly DIR]... LAB_DIR REPORT_FD -- PYTEST_ARGS``.
+Isolated mode ignores ``PYTHONPATH`` and the user site, so this script puts the student's lab
+folder on ``sys.path`` itself. Before any student code is imported it:
 
 - reads a secret token from stdin (never from argv or the environment) and closes stdin;
 - with ``--isolate`` (run as root in fresh mount, pid and network namespaces, see
@@ -11,6 +11,8 @@ code is imported it:
   every mount read-only except the sandbox folder ``BOX``, and drops all capabilities, so the
   student's code can change nothing outside ``BOX`` and cannot see the instructor's course;
 - disables ``Flask.run`` and outbound network connections;
+- limits every test (setup, call and teardown together) to ``--per-test`` seconds with its own
+  ``SIGALRM`` clock (see :class:`TestClock`), and kills whatever a test left running;
 - makes ``Flask.test_client`` always build Flask's own client with werkzeug's own response class,
   whatever ``test_client_class`` or ``response_class`` the student's app sets, and checks that
   every ``client`` fixture is such a client (a fake app cannot hand out a fake client);
@@ -29,8 +31,11 @@ import hmac
 import json
 import os
 import re
+import signal
 import socket
 import sys
+import time
+import traceback
 import types
 
 import pytest
@@ -146,9 +151,9 @@ class Integrity:
         """Remember the values ``read()`` returns now; with ``strict``, new keys count too."""
         self._snapshots[name] = (read, dict(read()), strict)
 
-    def watch_namespace(self, name, namespace):
+    def watch_namespace(self, name, namespace, *, strict=False):
         """Remember every value of the dict ``namespace`` (a module's or class's ``vars``)."""
-        self.watch(name, lambda: namespace)
+        self.watch(name, lambda: namespace, strict=strict)
 
     def watch_modules(self, watched=WATCHED_NAMESPACES):
         """Watch the module and class namespaces listed in ``watched`` (missing ones skipped)."""
@@ -160,7 +165,9 @@ class Integrity:
                 except ImportError:
                     continue
             owner = getattr(module, class_name) if class_name else module
-            self.watch_namespace(f"{module_name}.{class_name or '*'}", vars(owner))
+            # A new attribute on a class overrides an inherited one: classes are strict.
+            name = f"{module_name}.{class_name or '*'}"
+            self.watch_namespace(name, vars(owner), strict=class_name is not None)
 
     def changed(self):
         """The names of watched things where a value was replaced, removed or (strict) added."""
@@ -307,6 +314,154 @@ def _function_parts(function):
     }
 
 
+class MemoryGuard:
+    """A pytest plugin that lets a run report a test which ran out of memory.
+
+    A test that fails with ``MemoryError`` still holds its memory through the traceback (pytest
+    keeps it in ``sys.last_traceback``), so pytest itself would fail next. The guard clears the
+    traceback's frames, and gives back a reserve allocated at start for pytest's own work.
+    """
+
+    RESERVE_BYTES = 16 * 1024 * 1024
+
+    def __init__(self):
+        self.reserve = bytearray(self.RESERVE_BYTES)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        return (yield from self._guarded())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        return (yield from self._guarded())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        return (yield from self._guarded())
+
+    def _guarded(self):
+        """Run one phase; after a MemoryError free what the failed test was holding."""
+        __tracebackhide__ = True
+        try:
+            return (yield)
+        except MemoryError as exc:
+            self.reserve = None
+            traceback.clear_frames(exc.__traceback__)
+            for name in ("last_type", "last_value", "last_traceback"):
+                if hasattr(sys, name):
+                    delattr(sys, name)
+            try:
+                self.reserve = bytearray(self.RESERVE_BYTES)
+            except MemoryError:
+                pass
+            raise
+
+
+def end_stray_processes(rounds=1000):
+    """Kill and reap every other process in the run's pid namespace (only as its init).
+
+    A test that forks (a fork bomb, a server started in the background) leaves nothing behind
+    to slow down or disturb the next test. Killing repeats until no process is left, because a
+    bomb keeps forking while it is being killed.
+    """
+    if os.getpid() != 1:
+        return
+    for _ in range(rounds):
+        try:
+            os.kill(-1, 9)
+        except ProcessLookupError:
+            return
+        _reap_children()
+
+
+def _reap_children():
+    """Collect the exit status of every finished child (zombies still count as processes)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+class TestClock:
+    """A pytest plugin failing a test that runs longer than its time limit.
+
+    Like pytest-timeout's signal method, plus what a fork bomb needs: when time is up it kills
+    every other process of the run, makes ``os.fork`` raise the timeout, and repeats every quarter
+    second until the test gives up. A single alarm is not enough: while a process forks, Python
+    runs its at-fork callbacks, and an exception raised in one of them is swallowed.
+    """
+
+    REPEAT_SECONDS = 0.25
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.deadline = None
+        self._fork = os.fork
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.deadline = time.monotonic() + self.seconds
+        try:
+            return (yield)
+        finally:
+            self.deadline = None
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        return (yield from self._timed())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        return (yield from self._timed())
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item, nextitem):
+        return (yield from self._timed())
+
+    def _timed(self):
+        """Run one phase of a test under the alarm; always disarm it afterwards."""
+        __tracebackhide__ = True
+        remaining = max((self.deadline or time.monotonic()) - time.monotonic(), 0.01)
+        previous = signal.signal(signal.SIGALRM, self._time_is_up)
+        signal.setitimer(signal.ITIMER_REAL, remaining, self.REPEAT_SECONDS)
+        try:
+            return (yield)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            os.fork = self._fork
+
+    def _time_is_up(self, signum, frame):
+        """Kill the test's other processes; fail the test unless pytest itself is running.
+
+        Raising inside pytest's or pluggy's own code would break the run, so the alarm waits
+        for its next repeat when it lands there.
+        """
+        __tracebackhide__ = True
+        end_stray_processes()
+        os.fork = self._fail
+        if not _in_test_machinery(frame):
+            self._fail()
+
+    def _fail(self, *args, **kwargs):
+        """Fail the running test for taking too long."""
+        __tracebackhide__ = True
+        pytest.fail(f"Timeout: the test took longer than {self.seconds:g} s", pytrace=False)
+
+
+MACHINERY_FOLDERS = tuple(
+    os.path.dirname(module.__file__) + os.sep for module in (pytest, __import__("_pytest"))
+) + (os.path.dirname(__import__("pluggy").__file__) + os.sep, os.path.abspath(__file__))
+
+
+def _in_test_machinery(frame):
+    """True when ``frame`` runs code of pytest, pluggy or this script."""
+    return frame is not None and frame.f_code.co_filename.startswith(MACHINERY_FOLDERS)
+
+
 def _code_objects(namespace):
     """The functions, classes and modules of a namespace (data values may change legitimately)."""
     kinds = (types.FunctionType, types.ModuleType, type, types.BuiltinFunctionType)
@@ -342,8 +497,10 @@ class Reporter:
         self.collect_errors = []
         self.fake_clients = []
 
-    def pytest_collection_modifyitems(self, config, items):
-        manager = config.pluginmanager
+    def pytest_collection_finish(self, session):
+        """Record the final test list (after deselection) and watch the machinery from now on."""
+        items = session.items
+        manager = session.config.pluginmanager
         self.integrity.watch_modules()
         self.integrity.watch(
             "plugins", lambda: {id(p): p for p in manager.get_plugins()}, strict=True
@@ -377,6 +534,7 @@ class Reporter:
     @pytest.hookimpl(wrapper=True)
     def pytest_fixture_setup(self, fixturedef, request):
         """Refuse a ``client`` fixture that is not Flask's genuine test client."""
+        __tracebackhide__ = True
         value = yield
         if fixturedef.argname == "client" and self._genuine_client is not None:
             client_class, response_class = self._genuine_client
@@ -391,6 +549,8 @@ class Reporter:
             self.collect_errors.append({"nodeid": report.nodeid, "message": short_message(report)})
 
     def pytest_runtest_logreport(self, report):
+        if report.when == "teardown":
+            end_stray_processes()
         test = self.tests.get(report.nodeid)
         if test is None:
             return
@@ -410,7 +570,7 @@ class Reporter:
             "exitstatus": int(exitstatus),
             "finished": True,
             "tampered": self.integrity.changed()
-            + [f"fake client in {n}" for n in self.fake_clients],
+            + [f"fake client: {n}" for n in self.fake_clients],
             "tests": list(self.tests.values()),
             "collect_errors": self.collect_errors,
         }
@@ -424,23 +584,25 @@ class Reporter:
 
 
 def parse_args(argv):
-    """Split the command line into (box or None, {option: folders}, lab, report fd, pytest args)."""
-    box, folders = None, {"--hide": [], "--readonly": []}
-    while argv and argv[0] in ("--isolate", *folders):
+    """Split the command line: (box, per-test seconds, {option: folders}, lab, fd, pytest args)."""
+    box, per_test, folders = None, None, {"--hide": [], "--readonly": []}
+    while argv and argv[0] in ("--isolate", "--per-test", *folders):
         option, value, *argv = argv
         if option == "--isolate":
             box = value
+        elif option == "--per-test":
+            per_test = float(value)
         else:
             folders[option].append(value)
     lab_dir, report_fd, separator, *pytest_args = argv
     if separator != "--":
         raise SystemExit("usage: sandbox_boot.py [--isolate BOX] LAB REPORT_FD -- PYTEST_ARGS")
-    return box, folders, lab_dir, int(report_fd), pytest_args
+    return box, per_test, folders, lab_dir, int(report_fd), pytest_args
 
 
 def main(argv):
     """Boot the sandbox and run pytest; exit with pytest's status without running atexit code."""
-    box, folders, lab_dir, report_fd, pytest_args = parse_args(argv)
+    box, per_test, folders, lab_dir, report_fd, pytest_args = parse_args(argv)
     token = read_token()
     if box is not None:
         isolate(box, folders["--hide"], folders["--readonly"])
@@ -450,7 +612,10 @@ def main(argv):
     block_network()
     reporter = Reporter(report_fd, token, harden_flask())
 
-    exitstatus = pytest.main(pytest_args, plugins=[reporter])
+    plugins = [reporter, MemoryGuard()]
+    if per_test is not None:
+        plugins.append(TestClock(per_test))
+    exitstatus = pytest.main(pytest_args, plugins=plugins)
     reporter.write(exitstatus)
     sys.stdout.flush()
     sys.stderr.flush()

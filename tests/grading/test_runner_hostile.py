@@ -1,0 +1,788 @@
+"""The grading runner against honest and hostile submissions.
+
+Every case builds a submission of the fixture course's lab 02 (worth 6 points; the honest skeleton
+earns 2) and asserts the exact score and reason. A few cases run against the real course's
+lab 01 as well.
+"""
+
+import json
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from studyguide.grading import GraderError, Limits, grade_lab, grader_paths, sandbox
+from studyguide.grading.runner import ExpectedTest, RunOutcome, score_run
+
+pytestmark = pytest.mark.timeout(120)
+
+REPO = Path(__file__).resolve().parents[2]
+# Small limits keep hostile runs short: a hung test costs 2 s, a hung run 20 s.
+FAST = Limits(per_test_seconds=2, wall_seconds=20, memory_mb=256, processes=32)
+
+HELLO = "01-hello/test_hello_graders.py::"
+TALLY = "02-tally/test_tally_graders.py::"
+ALL_TESTS = [
+    HELLO + "test_hello_greets_by_name",
+    TALLY + "test_tally_counts_posts",
+    TALLY + "test_ping_answers_pong",
+    TALLY + "test_lookup_answers_ok",
+]
+BEFORE_REPORT = "the test run ended before reporting: exit code 0"
+FORGED = "the test report was tampered with: it is not the one the grader signed"
+TAMPERED = "the submission changed the grading machinery: "
+
+HONEST_VIEWS = Path(__file__).parent / "hostile/course/solutions/02-tally/bookshelf/views.py"
+RETURNS = {"ping": '    return {"pong": True}\n', "lookup": '    return {"ok": True}\n'}
+# The fixture app factory as a module of its own, so a hostile __init__.py can re-export it.
+APP_MODULE = """\
+from flask import Flask
+
+
+def create_app(test_config=None):
+    app = Flask("bookshelf")
+    app.config.from_mapping(test_config or {})
+    from bookshelf import views
+
+    app.register_blueprint(views.bp)
+    return app
+"""
+
+
+def grade(course, lab, limits=FAST):
+    """Grade lab 02 of the fixture course."""
+    return grade_lab(course, "02-tally", lab, limits=limits)
+
+
+def outcomes(result):
+    """{node id: outcome} of a LabResult."""
+    return {t.nodeid: t.outcome for t in result.tests}
+
+
+def views_file(view, body):
+    """A ``files`` mapping: the honest views with the body of ``ping`` or ``lookup`` replaced."""
+    source = HONEST_VIEWS.read_text(encoding="utf-8")
+    hostile = "".join(f"    {line}\n" for line in textwrap.dedent(body).strip().splitlines())
+    assert RETURNS[view] in source
+    return {"bookshelf/views.py": source.replace(RETURNS[view], hostile)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Which graders run
+
+
+def test_grader_paths_are_cumulative_and_follow_the_manifest(course):
+    assert grader_paths(course, "01-hello") == [course / "grading/01-hello/test_hello_graders.py"]
+    assert grader_paths(course, "02-tally") == [
+        course / "grading/01-hello/test_hello_graders.py",
+        course / "grading/02-tally/test_tally_graders.py",
+    ]
+    with pytest.raises(GraderError, match="unknown module"):
+        grader_paths(course, "09-nothing")
+
+
+def test_retired_tests_neither_run_nor_count(course, make_lab):
+    result = grade(course, make_lab("solution"))
+    assert [t.nodeid for t in result.tests] == ALL_TESTS
+    assert result.max_score == 6.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Honest submissions
+
+
+def test_honest_solution_gets_full_marks(course, make_lab):
+    result = grade(course, make_lab("solution"))
+    assert (result.score, result.max_score, result.error) == (6.0, 6.0, None)
+    assert set(outcomes(result).values()) == {"passed"}
+    assert all(t.points == t.max_points for t in result.tests)
+
+
+def test_skeleton_gets_only_the_earlier_modules_points(course, make_lab):
+    result = grade(course, make_lab("skeleton"))
+    assert (result.score, result.error) == (2.0, None)
+    assert outcomes(result) == dict(
+        zip(ALL_TESTS, ["passed", "failed", "failed", "failed"], strict=True)
+    )
+
+
+def test_messages_only_for_visible_tests(course, make_lab):
+    result = grade(course, make_lab("skeleton"))
+    by_name = {t.name: t for t in result.tests}
+    visible = by_name["test_tally_counts_posts"]
+    assert visible.visible and "NotImplementedError" in visible.message
+    hidden = [t for t in result.tests if not t.visible]
+    assert hidden and all(t.message == "" for t in hidden)
+    assert by_name["test_ping_answers_pong"].hint == "GET /ping answers pong."
+
+
+def test_lab_01_of_the_fixture_course_is_graded_alone(course):
+    result = grade_lab(course, "01-hello", course / "solutions/01-hello", limits=FAST)
+    assert (result.score, result.max_score, result.error) == (3.0, 3.0, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# The student's own pytest configuration is never used
+
+CHEAT_HOOK = """
+    import pytest
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(item, call):
+        outcome = yield
+        report = outcome.get_result()
+        report.outcome = "passed"
+        report.longrepr = None
+"""
+
+
+def test_student_conftest_rewriting_outcomes_is_ignored(course, make_lab):
+    lab = make_lab(
+        "skeleton",
+        {
+            "conftest.py": CHEAT_HOOK,
+            "tests/conftest.py": CHEAT_HOOK,
+            "bookshelf/conftest.py": CHEAT_HOOK,
+        },
+    )
+    result = grade(course, lab)
+    assert (result.score, result.error) == (2.0, None)
+
+
+def test_student_pytest_configuration_and_startup_files_are_ignored(course, make_lab):
+    plugin_option = "addopts = -p bookshelf.cheat -p cheat\n"
+    files = {
+        "bookshelf/cheat.py": CHEAT_HOOK,
+        "cheat.py": CHEAT_HOOK,
+        "pytest.ini": "[pytest]\n" + plugin_option,
+        "tox.ini": "[pytest]\n" + plugin_option,
+        "setup.cfg": "[tool:pytest]\n" + plugin_option,
+        "pyproject.toml": '[tool.pytest.ini_options]\naddopts = "-p bookshelf.cheat"\n',
+        "sitecustomize.py": "import os\nos._exit(0)\n",
+        "usercustomize.py": "import os\nos._exit(0)\n",
+        "bookshelf/sitecustomize.py": "import os\nos._exit(0)\n",
+        "bookshelf/cheat.pth": "import os; os._exit(0)\n",
+        "cheat.pth": "import os; os._exit(0)\n",
+    }
+    result = grade(course, make_lab("skeleton", files))
+    assert (result.score, result.error) == (2.0, None)
+
+
+def test_plugin_registered_from_student_code_is_tampering(course, make_lab):
+    init = """
+        import gc
+
+        from _pytest.config import PytestPluginManager
+
+
+        class Cheat:
+            def pytest_runtest_logreport(self, report):
+                report.outcome = "passed"
+
+
+        for thing in gc.get_objects():
+            if isinstance(thing, PytestPluginManager):
+                thing.register(Cheat(), "cheat")
+
+        from .app import create_app  # noqa: E402,F401
+    """
+    lab = make_lab("skeleton", {"bookshelf/app.py": APP_MODULE, "bookshelf/__init__.py": init})
+    result = grade(course, lab)
+    assert (result.score, result.error) == (0.0, TAMPERED + "plugins")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ending the run early
+
+
+def test_os_exit_at_import_scores_zero_with_a_reason(course, make_lab):
+    lab = make_lab("solution", {"bookshelf/__init__.py": "import os\n\nos._exit(0)\n"})
+    result = grade(course, lab)
+    assert (result.score, result.error) == (0.0, BEFORE_REPORT)
+    assert set(outcomes(result).values()) == {"not run"}
+
+
+def test_os_exit_inside_a_view_scores_zero(course, make_lab):
+    lab = make_lab("solution", views_file("ping", "import os\nos._exit(0)"))
+    result = grade(course, lab)
+    assert (result.score, result.error) == (0.0, BEFORE_REPORT)
+
+
+def test_sys_exit_at_import_errors_every_test(course, make_lab):
+    lab = make_lab("solution", {"bookshelf/__init__.py": "import sys\n\nsys.exit(0)\n"})
+    result = grade(course, lab)
+    assert (result.score, result.error) == (0.0, None)
+    assert set(outcomes(result).values()) == {"error"}
+
+
+def test_app_run_is_disabled_and_never_hangs(course, make_lab):
+    init = """
+        from flask import Flask
+
+
+        def create_app(test_config=None):
+            app = Flask(__name__)
+            app.run(port=5000)
+            return app
+
+
+        create_app().run()
+    """
+    result = grade(course, make_lab("solution", {"bookshelf/__init__.py": init}))
+    assert (result.score, result.error) == (0.0, None)
+    assert set(outcomes(result).values()) == {"error"}
+    assert result.duration < FAST.wall_seconds
+
+
+def test_infinite_loop_at_import_times_out_every_test(course, make_lab):
+    lab = make_lab("solution", {"bookshelf/__init__.py": "while True:\n    pass\n"})
+    result = grade(course, lab)
+    assert (result.score, result.error) == (0.0, None)
+    assert set(outcomes(result).values()) == {"error"}
+
+
+def test_loop_that_swallows_timeouts_hits_the_wall_clock(course, make_lab):
+    stubborn = """
+        import signal
+
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        while True:
+            try:
+                while True:
+                    pass
+            except BaseException:
+                pass
+    """
+    limits = Limits(per_test_seconds=2, wall_seconds=6, memory_mb=256, processes=32)
+    result = grade(course, make_lab("solution", {"bookshelf/__init__.py": stubborn}), limits)
+    assert (result.score, result.error) == (0.0, "the test run did not finish within 6 s")
+    assert result.duration < 6 + 10
+
+
+def test_infinite_loop_in_one_view_fails_only_that_test(course, make_lab):
+    result = grade(course, make_lab("solution", views_file("ping", "while True:\n    pass")))
+    assert (result.score, result.error) == (5.0, None)
+    assert outcomes(result)[TALLY + "test_ping_answers_pong"] == "failed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources
+
+
+def test_memory_bomb_fails_only_that_test(course, make_lab):
+    bomb = "hog = []\nwhile True:\n    hog.append(bytearray(16 * 1024 * 1024))"
+    result = grade(course, make_lab("solution", views_file("ping", bomb)))
+    assert (result.score, result.error) == (5.0, None)
+    assert outcomes(result)[TALLY + "test_ping_answers_pong"] == "failed"
+
+
+def _descendants(pid):
+    """Every living process whose chain of parents leads to ``pid``."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit():
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return sorted(found)
+
+
+def test_fork_bomb_is_bounded_and_cleaned_up(course, make_lab, monkeypatch):
+    cgroups = []
+    enter = sandbox.ProcessJail.__enter__
+
+    def remembering_enter(jail):
+        enter(jail)
+        cgroups.append(jail.cgroup)
+        return jail
+
+    monkeypatch.setattr(sandbox.ProcessJail, "__enter__", remembering_enter)
+    with sandbox.ProcessJail(FAST) as jail:
+        if not jail.holds_fork_bomb:
+            pytest.skip("no pids cgroup and RLIMIT_NPROC does not hold for root here")
+    bomb = """
+        import os
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """
+    result = grade(course, make_lab("solution", views_file("ping", bomb)))
+    assert (result.score, result.error) == (5.0, None)
+    assert outcomes(result)[TALLY + "test_ping_answers_pong"] == "failed"
+    assert _descendants(os.getpid()) == []
+    assert [c for c in cgroups if c is not None and c.exists()] == []
+
+
+def test_network_is_blocked(course, make_lab):
+    reach_out = """
+        import socket
+        import urllib.request
+        try:
+            urllib.request.urlopen("http://example.com", timeout=3)
+        except OSError:
+            import _socket
+            _socket.socket().connect(("1.1.1.1", 80))
+        return {"ok": True}
+    """
+    result = grade(course, make_lab("solution", views_file("lookup", reach_out)))
+    assert (result.score, result.error) == (5.0, None)
+    assert outcomes(result)[TALLY + "test_lookup_answers_ok"] == "failed"
+
+
+# ---------------------------------------------------------------------------------------------
+# Broken submissions
+
+
+def test_syntax_error_scores_zero_with_a_reason(course, make_lab):
+    broken = '"""Views."""\n\ndef count(:\n    return 1\n'
+    result = grade(course, make_lab("solution", {"bookshelf/views.py": broken}))
+    assert result.score == 0.0
+    assert result.error == (
+        "bookshelf/views.py does not compile: SyntaxError at line 3: invalid syntax"
+    )
+    assert set(outcomes(result).values()) == {"not run"}
+
+
+def test_missing_package_file_scores_zero_with_a_reason(course, make_lab):
+    result = grade(course, make_lab("solution", remove=["bookshelf/__init__.py"]))
+    assert (result.score, result.error) == (0.0, "bookshelf/__init__.py is missing")
+    result = grade(course, make_lab("solution", remove=["bookshelf"]))
+    assert (result.score, result.error) == (0.0, "the lab has no bookshelf/ folder")
+
+
+def test_symlinked_package_files_are_not_followed(course, make_lab, tmp_path):
+    outside = tmp_path / "outside.py"
+    outside.write_text("raise SystemExit('followed a symlink')\n", encoding="utf-8")
+    lab = make_lab("solution")
+    (lab / "bookshelf/views.py").unlink()
+    (lab / "bookshelf/views.py").symlink_to(outside)
+    result = grade(course, lab)
+    assert result.score == 0.0  # views.py is missing, so create_app fails everywhere
+    assert set(outcomes(result).values()) == {"error"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Faking results in process
+
+
+ALWAYS_EQUAL = """
+    class AlwaysEqual:
+        def __eq__(self, other):
+            return True
+
+        def __ne__(self, other):
+            return False
+"""
+
+
+def test_always_equal_objects_cannot_fake_responses(course, make_lab):
+    # Flask's own test client wraps responses in a subclass of app.response_class, so this
+    # class would make every status code and JSON body "equal" to what a grader expects.
+    init = (
+        ALWAYS_EQUAL
+        + """
+    from flask import Flask
+    from flask.testing import FlaskClient
+    from werkzeug.test import TestResponse
+    from werkzeug.wrappers import Response
+
+    REAL_STATUS = Response.status_code
+
+
+    class EqualResponse(Response):
+        @property
+        def status_code(self):
+            if isinstance(self, TestResponse):
+                return AlwaysEqual()
+            return REAL_STATUS.fget(self)
+
+        @status_code.setter
+        def status_code(self, value):
+            REAL_STATUS.fset(self, value)
+
+        def get_json(self, *args, **kwargs):
+            return AlwaysEqual()
+
+
+    class EqualClient(FlaskClient):
+        def open(self, *args, **kwargs):
+            response = super().open(*args, **kwargs)
+            return response
+
+
+    def create_app(test_config=None):
+        app = Flask(__name__)
+        app.response_class = EqualResponse
+        app.test_client_class = EqualClient
+        app.config.from_mapping(test_config or {})
+
+        @app.get("/hello/<name>")
+        def hello(name):
+            return {"greeting": f"Hello, {name}!"}
+
+        @app.route("/<path:anything>", methods=["GET", "POST"])
+        def anything(anything):
+            return "nothing here", 200
+
+        return app
+    """
+    )
+    lab = make_lab("skeleton", {"bookshelf/__init__.py": init})
+    result = grade(course, lab)
+    assert (result.score, result.error) == (2.0, None)
+    assert outcomes(result) == dict(
+        zip(ALL_TESTS, ["passed", "failed", "failed", "failed"], strict=True)
+    )
+
+
+def test_a_fake_app_cannot_hand_out_a_fake_client(course, make_lab):
+    init = (
+        ALWAYS_EQUAL
+        + """
+
+    class FakeResponse:
+        status_code = AlwaysEqual()
+
+        def get_json(self):
+            return AlwaysEqual()
+
+        def get_data(self, as_text=False):
+            return ""
+
+
+    class FakeClient:
+        def get(self, *args, **kwargs):
+            return FakeResponse()
+
+        post = get
+
+
+    class FakeApp:
+        def test_client(self):
+            return FakeClient()
+
+
+    def create_app(test_config=None):
+        return FakeApp()
+    """
+    )
+    result = grade(course, make_lab("skeleton", {"bookshelf/__init__.py": init}))
+    assert result.score == 0.0
+    assert result.error.startswith(TAMPERED + "fake client: ")
+
+
+def test_patching_the_test_machinery_scores_zero(course, make_lab):
+    init = (
+        ALWAYS_EQUAL
+        + """
+
+    import json
+
+    import werkzeug.test
+
+    werkzeug.test.TestResponse.get_json = lambda self, *args, **kwargs: AlwaysEqual()
+    json.loads = lambda *args, **kwargs: AlwaysEqual()
+
+    from .app import create_app  # noqa: E402,F401
+    """
+    )
+    lab = make_lab("skeleton", {"bookshelf/__init__.py": init, "bookshelf/app.py": APP_MODULE})
+    result = grade(course, lab)
+    assert result.score == 0.0
+    assert result.error == TAMPERED + "json.*, werkzeug.test.TestResponse"
+
+
+def test_rewriting_a_grader_function_scores_zero(course, make_lab):
+    init = """
+        import gc
+        import types
+
+        for thing in gc.get_objects():
+            if isinstance(thing, types.FunctionType) and thing.__name__.startswith("test_"):
+                thing.__code__ = (lambda client: None).__code__
+
+        from .app import create_app  # noqa: E402,F401
+    """
+    lab = make_lab("skeleton", {"bookshelf/__init__.py": init, "bookshelf/app.py": APP_MODULE})
+    result = grade(course, lab)
+    assert result.score == 0.0
+    assert result.error.startswith(TAMPERED)
+    assert TALLY + "test_tally_counts_posts function" in result.error
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the hidden graders and forging the report
+
+
+def grader_lines(course):
+    """Lines of the fixture course's grader files that are specific enough to recognise."""
+    lines = set()
+    for path in (course / "grading").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if len(line.strip()) >= 12:
+                lines.add(line.strip())
+    return lines
+
+
+def test_grader_source_never_reaches_feedback(course, make_lab):
+    steal = """
+        REPO = "{repo}"
+        import os
+        import sys
+        from pathlib import Path
+
+        STOLEN = []
+        for top in (str(Path(__file__).resolve().parents[2]), REPO):
+            for folder, _dirs, names in os.walk(top):
+                for name in names:
+                    if name.startswith("test_") and name.endswith("_graders.py"):
+                        STOLEN.append(Path(folder, name).read_text())
+        SOURCE = "\\n".join(STOLEN)
+        print(SOURCE)
+        print(SOURCE, file=sys.stderr)
+
+        from .app import create_app  # noqa: E402,F401
+    """
+    views = """
+        from flask import Blueprint
+
+        from . import SOURCE
+
+        bp = Blueprint("views", __name__)
+
+
+        @bp.route("/hello/<name>", methods=["GET", "POST"])
+        def hello(name):
+            return {"greeting": f"Hello, {name}!"}
+
+
+        @bp.route("/tally", methods=["GET", "POST"])
+        def tally():
+            return SOURCE or "nothing found", 200
+
+
+        @bp.get("/ping")
+        def ping():
+            raise AssertionError(SOURCE)
+    """
+    files = {
+        "bookshelf/__init__.py": steal.replace("{repo}", str(REPO)),
+        "bookshelf/views.py": views,
+        "bookshelf/app.py": APP_MODULE,
+    }
+    result = grade(course, make_lab("skeleton", files))
+    assert (result.score, result.error) == (2.0, None)
+    visible = next(t for t in result.tests if t.visible)
+    assert visible.outcome == "failed" and visible.message
+    secrets = grader_lines(course)
+    for test in result.tests:
+        leaked = [line for line in secrets if line in test.message or line in test.hint]
+        assert leaked == [], test.nodeid
+
+
+def test_forged_report_scores_zero(course, make_lab):
+    forge = """
+        import json
+        import os
+
+        forged = {"exitstatus": 0, "finished": True, "tampered": [], "collect_errors": [],
+                  "tests": []}
+        frame = ("0" * 64 + "\\n" + json.dumps(forged)).encode()
+        for name in os.listdir("/proc/self/fd"):
+            if int(name) > 2:
+                try:
+                    os.write(int(name), frame)
+                except OSError:
+                    pass
+        for folder, _dirs, _names in os.walk(os.environ["HOME"] + "/.."):
+            try:
+                with open(os.path.join(folder, "report.json"), "w") as handle:
+                    json.dump(forged, handle)
+            except OSError:
+                pass
+
+        from .app import create_app  # noqa: E402,F401
+    """
+    files = {"bookshelf/__init__.py": forge, "bookshelf/app.py": APP_MODULE}
+    result = grade(course, make_lab("solution", files))
+    assert (result.score, result.error) == (0.0, FORGED)
+
+
+# ---------------------------------------------------------------------------------------------
+# The run changes nothing outside its sandbox
+
+
+def test_submission_cannot_touch_the_course_or_other_students(course, make_lab, tree_digest):
+    if not sandbox.namespace_prefix():
+        pytest.skip("mount namespaces need root and unshare")
+    victim = make_lab("solution")
+    victim_before = tree_digest(victim.parents[1])
+    targets = [
+        str(course / "grading/conftest.py"),
+        str(victim / "bookshelf/views.py"),
+        str(REPO / "grading" / "pwned.txt"),
+        "/tmp/pwned-by-student.txt",
+    ]
+    attack = f"""
+        import os
+
+        REACHED = []
+        for target in {targets!r}:
+            try:
+                with open(target, "a") as handle:
+                    handle.write("pwned")
+                REACHED.append(target)
+            except OSError:
+                pass
+        try:
+            os.kill(-1, 9)  # every process it may signal: none outside its own namespace
+        except OSError:
+            pass
+
+        from .app import create_app  # noqa: E402,F401
+    """
+    attacker = make_lab(
+        "solution", {"bookshelf/__init__.py": attack, "bookshelf/app.py": APP_MODULE}
+    )
+    attacker_before = tree_digest(attacker)
+    result = grade(course, attacker)
+    assert (result.score, result.error) == (6.0, None)
+    assert tree_digest(victim.parents[1]) == victim_before
+    assert tree_digest(attacker) == attacker_before
+    assert not (REPO / "grading" / "pwned.txt").exists()
+    assert not Path("/tmp/pwned-by-student.txt").exists()
+
+
+def test_sandbox_is_deleted_after_grading(course, make_lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    grade(course, make_lab("solution"))
+    assert os.listdir(tmp_path / "tmp") == []
+
+
+# ---------------------------------------------------------------------------------------------
+# A class: one hostile student never changes another's score
+
+
+def test_class_of_hostile_and_honest_students(course, make_lab):
+    students = [
+        ("honest", make_lab("solution"), 6.0),
+        ("exits", make_lab("solution", {"bookshelf/__init__.py": "import os\nos._exit(0)\n"}), 0.0),
+        ("conftest", make_lab("skeleton", {"conftest.py": CHEAT_HOOK}), 2.0),
+        ("loops", make_lab("solution", views_file("ping", "while True:\n    pass")), 5.0),
+        ("skeleton", make_lab("skeleton"), 2.0),
+        ("honest again", make_lab("solution"), 6.0),
+    ]
+    scores = {name: grade(course, lab).score for name, lab, _expected in students}
+    assert scores == {name: expected for name, _lab, expected in students}
+
+
+# ---------------------------------------------------------------------------------------------
+# Fail closed on any report the graders do not vouch for
+
+
+EXPECTED = [ExpectedTest(ALL_TESTS[0], 2.0, "h", False), ExpectedTest(ALL_TESTS[1], 2.0, "h", True)]
+
+
+def run_outcome(tests, *, exitstatus=1, returncode=1, tampered=()):
+    """A RunOutcome carrying a verified report with these test entries."""
+    report = {
+        "exitstatus": exitstatus,
+        "finished": True,
+        "tampered": list(tampered),
+        "collect_errors": [],
+        "tests": tests,
+    }
+    body = json.dumps(report).encode()
+    return RunOutcome(returncode, False, body, len(body), "")
+
+
+def entry(nodeid, outcome="passed", points=2.0):
+    """One report entry."""
+    return {"nodeid": nodeid, "outcome": outcome, "points": points, "message": "m"}
+
+
+@pytest.mark.parametrize(
+    ("tests", "reason"),
+    [
+        ([entry(ALL_TESTS[0])], f"the report is partial: 1 tests missing, e.g. {ALL_TESTS[1]}"),
+        (
+            [entry(ALL_TESTS[0]), entry(ALL_TESTS[1]), entry(ALL_TESTS[2])],
+            f"the report lists tests the graders do not have: {ALL_TESTS[2]}",
+        ),
+        (
+            [entry(ALL_TESTS[0]), entry(ALL_TESTS[1], points=20.0)],
+            f"the report changes the points of {ALL_TESTS[1]}",
+        ),
+        ([entry(ALL_TESTS[0]), entry(ALL_TESTS[0])], "the report lists a test twice"),
+    ],
+)
+def test_inconsistent_reports_score_zero(tests, reason):
+    result = score_run("02-tally", EXPECTED, run_outcome(tests), FAST, 0.0, set())
+    assert (result.score, result.error) == (0.0, reason)
+
+
+def test_exit_code_differing_from_the_report_scores_zero():
+    outcome = run_outcome([entry(ALL_TESTS[0]), entry(ALL_TESTS[1])], exitstatus=0, returncode=3)
+    result = score_run("02-tally", EXPECTED, outcome, FAST, 0.0, set())
+    assert (result.score, result.error) == (
+        0.0,
+        "the test run ended abnormally: exit code 3, report says 0",
+    )
+
+
+def test_points_come_from_the_graders_not_the_report():
+    outcome = run_outcome([entry(ALL_TESTS[0]), entry(ALL_TESTS[1], "failed")])
+    result = score_run("02-tally", EXPECTED, outcome, FAST, 0.0, set())
+    assert (result.score, result.max_score, result.error) == (2.0, 4.0, None)
+    assert [t.message for t in result.tests] == ["", "m"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The real course
+
+
+REAL_SOLUTION = REPO / "solutions" / "01-routing"
+REAL_SKELETON = REPO / "labs" / "01-routing"
+
+
+@pytest.fixture
+def real_lab(tmp_path):
+    """A copy of the real lab 01 solution, or skip when the course does not have it yet."""
+    if not (REAL_SOLUTION / "bookshelf").is_dir() or not (REPO / "grading/01-routing").is_dir():
+        pytest.skip("the real course has no lab 01 yet")
+    lab = tmp_path / "student" / "labs" / "01-routing"
+    shutil.copytree(REAL_SOLUTION, lab)
+    return lab
+
+
+def test_real_solution_gets_full_marks_and_cheats_get_nothing_extra(real_lab):
+    honest = grade_lab(REPO, "01-routing", real_lab, limits=FAST)
+    assert honest.error is None and honest.max_score > 0
+    assert honest.score == honest.max_score
+    (real_lab / "conftest.py").write_text(CHEAT_HOOK, encoding="utf-8")
+    init = real_lab / "bookshelf" / "__init__.py"
+    init.write_text("import os\nos._exit(0)\n" + init.read_text(encoding="utf-8"))
+    exits = grade_lab(REPO, "01-routing", real_lab, limits=FAST)
+    assert (exits.score, exits.max_score, exits.error) == (0.0, honest.max_score, BEFORE_REPORT)
+
+
+def test_real_skeleton_scores_zero():
+    if not (REAL_SKELETON / "bookshelf").is_dir():
+        pytest.skip("labs/01-routing is not generated")
+    result = grade_lab(REPO, "01-routing", REAL_SKELETON, limits=FAST)
+    assert (result.score, result.error) == (0.0, None)
+    assert "passed" not in outcomes(result).values()
