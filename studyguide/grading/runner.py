@@ -365,22 +365,23 @@ def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
     read_fd, write_fd = os.pipe()
     chunks = []
     reader = threading.Thread(target=_read_all, args=(read_fd, chunks), daemon=True)
-    command = [
-        *sandbox.namespace_prefix(),
-        python,
-        "-I",
-        "-B",
-        str(BOOT_SCRIPT),
-        "--per-test",
-        f"{limits.per_test_seconds:g}",
-        *isolation_args(box, python, reveal_nothing_of),
-        str(box.lab),
-        str(write_fd),
-        "--",
-        *args,
-    ]
     log_path = box.root.parent / "output.log"
     with sandbox.ProcessJail(limits) as jail, open(log_path, "wb") as log:
+        command = [
+            *sandbox.namespace_prefix(),
+            python,
+            "-I",
+            "-B",
+            str(BOOT_SCRIPT),
+            *jail.boot_args(),
+            "--per-test",
+            f"{limits.per_test_seconds:g}",
+            *isolation_args(box, python, reveal_nothing_of),
+            str(box.lab),
+            str(write_fd),
+            "--",
+            *args,
+        ]
         try:
             proc = subprocess.Popen(
                 command,
@@ -390,7 +391,7 @@ def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
                 cwd=box.home,
                 env=sandbox_env(box),
                 pass_fds=(write_fd,),
-                preexec_fn=jail.enter,
+                start_new_session=True,
             )
         finally:
             os.close(write_fd)
@@ -627,6 +628,7 @@ def grade_lab(course_root, module_id, submission_lab, *, limits=Limits(), python
     """
     started = time.monotonic()
     course_root = Path(course_root).resolve()
+    submission_lab = Path(submission_lab)
     expected = expected_tests(course_root, module_id, python=python)
     ids, retired = graded_modules(course_root, module_id)
     tests = [
@@ -637,11 +639,12 @@ def grade_lab(course_root, module_id, submission_lab, *, limits=Limits(), python
         box = make_sandbox(Path(tmp) / "box", course_root, ids)
         secret_lines = _grader_lines(box.grading)
         try:
-            copy_submission(Path(submission_lab), box.lab)
+            copy_submission(submission_lab, box.lab)
             check_compiles(box.lab)
         except SubmissionError as exc:
             return failed_lab(module_id, expected, str(exc), started, secret_lines)
         args = pytest_args(box, tests, retired)
-        hide = [course_root, Path(submission_lab)]
+        # The graders and solutions by name too, in case the interpreter lives in the course.
+        hide = [course_root, course_root / "grading", course_root / "solutions", submission_lab]
         outcome = run_sandboxed(box, args, limits, python, hide)
         return score_run(module_id, expected, outcome, limits, started, secret_lines)

@@ -1,8 +1,9 @@
 """Operating-system limits around one sandboxed grading process.
 
-``ProcessJail`` is used as a context manager around one ``subprocess.Popen``: its ``enter``
-method is the ``preexec_fn`` (it runs in the child between fork and exec) and ``kill_all`` ends
-every process the run started. Limits, strongest first where the machine allows them:
+``ProcessJail`` is used as a context manager around one ``subprocess.Popen``: ``boot_args``
+tells the boot script which limits to apply to itself before any student code runs, and
+``kill_all`` ends every process the run started. Limits, strongest first where the machine allows
+them:
 
 - a fresh pids cgroup with ``pids.max`` (holds for a fork bomb, even as root), else
   ``RLIMIT_NPROC`` (per user; the kernel ignores it for root);
@@ -18,7 +19,6 @@ every process the run started. Limits, strongest first where the machine allows 
 
 import functools
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -102,18 +102,23 @@ class ProcessJail:
         """True when the process limit is enforced by the kernel for this run."""
         return self.cgroup is not None or self.nproc is not None
 
-    def enter(self):
-        """Run in the child before exec: session, cgroup, rlimits, network namespace."""
-        os.setsid()
+    def boot_args(self):
+        """Options telling the boot script which limits to put on itself before anything runs.
+
+        The child applies them itself (no ``preexec_fn``: the runner may be called from several
+        threads, and running Python between fork and exec is unsafe there).
+        """
+        args = [
+            "--memory-bytes",
+            str(self.limits.memory_mb * 1024 * 1024),
+            "--file-bytes",
+            str(MAX_FILE_SIZE),
+        ]
         if self.cgroup is not None:
-            with open(self.cgroup / "cgroup.procs", "w") as procs:
-                procs.write("0")
-        memory = self.limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_SIZE, MAX_FILE_SIZE))
+            args += ["--cgroup", str(self.cgroup)]
         if self.nproc is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (self.nproc, self.nproc))
+            args += ["--nproc", str(self.nproc)]
+        return args
 
     def kill_all(self, proc):
         """Kill the child's process group and everything left in its cgroup."""
@@ -181,6 +186,8 @@ def hidden_folders(paths, keep_visible):
     chosen = []
     for path in paths:
         path = Path(path).resolve()
+        if not path.exists():
+            continue
         candidates = [a for a in [path, *path.parents] if a != Path(a.anchor)]
         allowed = [a for a in candidates if not any(_is_within(k, a) for k in keep)]
         if allowed:

@@ -1,10 +1,12 @@
 """Start one sandboxed pytest run of the hidden graders; runs inside the sandbox, not imported.
 
-The grading runner starts this file as ``python -I -B sandbox_boot.py [--per-test SECONDS]
-[--isolate BOX] [--hide DIR]... [--readonly DIR]... LAB_DIR REPORT_FD -- PYTEST_ARGS``.
-Isolated mode ignores ``PYTHONPATH`` and the user site, so this script puts the student's lab
-folder on ``sys.path`` itself. Before any student code is imported it:
+The grading runner starts this file as ``python -I -B sandbox_boot.py [OPTIONS] LAB_DIR
+REPORT_FD -- PYTEST_ARGS`` (options: see :func:`parse_args`). Isolated mode ignores
+``PYTHONPATH`` and the user site, so this script puts the student's lab folder on ``sys.path``
+itself. Before any student code is imported it:
 
+- joins the run's pids cgroup (``--cgroup``) and sets its own resource limits (``--memory-bytes``,
+  ``--file-bytes``, ``--nproc``), which every process it starts inherits;
 - reads a secret token from stdin (never from argv or the environment) and closes stdin;
 - with ``--isolate`` (run as root in fresh mount, pid and network namespaces, see
   :mod:`studyguide.grading.sandbox`): covers every ``--hide`` folder with an empty tmpfs, makes
@@ -31,6 +33,7 @@ import hmac
 import json
 import os
 import re
+import resource
 import signal
 import socket
 import sys
@@ -569,8 +572,7 @@ class Reporter:
         data = {
             "exitstatus": int(exitstatus),
             "finished": True,
-            "tampered": self.integrity.changed()
-            + [f"fake client: {n}" for n in self.fake_clients],
+            "tampered": self.integrity.changed() + [f"fake client: {n}" for n in self.fake_clients],
             "tests": list(self.tests.values()),
             "collect_errors": self.collect_errors,
         }
@@ -583,38 +585,57 @@ class Reporter:
         os.close(self._fd)
 
 
+VALUE_OPTIONS = ("--isolate", "--per-test", "--memory-bytes", "--file-bytes", "--cgroup", "--nproc")
+LIST_OPTIONS = ("--hide", "--readonly")
+
+
 def parse_args(argv):
-    """Split the command line: (box, per-test seconds, {option: folders}, lab, fd, pytest args)."""
-    box, per_test, folders = None, None, {"--hide": [], "--readonly": []}
-    while argv and argv[0] in ("--isolate", "--per-test", *folders):
+    """Split the command line into ({option: value or list}, lab, report fd, pytest args)."""
+    options = {name: None for name in VALUE_OPTIONS} | {name: [] for name in LIST_OPTIONS}
+    while argv and argv[0] in options:
         option, value, *argv = argv
-        if option == "--isolate":
-            box = value
-        elif option == "--per-test":
-            per_test = float(value)
+        if option in LIST_OPTIONS:
+            options[option].append(value)
         else:
-            folders[option].append(value)
+            options[option] = value
     lab_dir, report_fd, separator, *pytest_args = argv
     if separator != "--":
-        raise SystemExit("usage: sandbox_boot.py [--isolate BOX] LAB REPORT_FD -- PYTEST_ARGS")
-    return box, per_test, folders, lab_dir, int(report_fd), pytest_args
+        raise SystemExit("usage: sandbox_boot.py [OPTIONS] LAB REPORT_FD -- PYTEST_ARGS")
+    return options, lab_dir, int(report_fd), pytest_args
+
+
+def limit_self(options):
+    """Join the run's pids cgroup and set this process's resource limits (children inherit)."""
+    if options["--cgroup"]:
+        with open(os.path.join(options["--cgroup"], "cgroup.procs"), "w") as procs:
+            procs.write("0")
+    limits = [
+        (resource.RLIMIT_AS, options["--memory-bytes"]),
+        (resource.RLIMIT_FSIZE, options["--file-bytes"]),
+        (resource.RLIMIT_NPROC, options["--nproc"]),
+        (resource.RLIMIT_CORE, "0"),
+    ]
+    for kind, value in limits:
+        if value is not None:
+            resource.setrlimit(kind, (int(value), int(value)))
 
 
 def main(argv):
     """Boot the sandbox and run pytest; exit with pytest's status without running atexit code."""
-    box, per_test, folders, lab_dir, report_fd, pytest_args = parse_args(argv)
+    options, lab_dir, report_fd, pytest_args = parse_args(argv)
+    limit_self(options)
     token = read_token()
+    box = options["--isolate"]
     if box is not None:
-        isolate(box, folders["--hide"], folders["--readonly"])
+        isolate(box, options["--hide"], options["--readonly"])
         os.chdir(os.environ.get("HOME", box))  # the old working folder is on a frozen mount
     sys.path.insert(0, lab_dir)
     sys.dont_write_bytecode = True
     block_network()
     reporter = Reporter(report_fd, token, harden_flask())
-
     plugins = [reporter, MemoryGuard()]
-    if per_test is not None:
-        plugins.append(TestClock(per_test))
+    if options["--per-test"] is not None:
+        plugins.append(TestClock(float(options["--per-test"])))
     exitstatus = pytest.main(pytest_args, plugins=plugins)
     reporter.write(exitstatus)
     sys.stdout.flush()

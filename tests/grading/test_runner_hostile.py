@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -688,6 +689,20 @@ def test_class_of_hostile_and_honest_students(course, make_lab):
     ]
     scores = {name: grade(course, lab).score for name, lab, _expected in students}
     assert scores == {name: expected for name, _lab, expected in students}
+
+
+def test_concurrent_grading_keeps_scores_apart(course, make_lab):
+    students = [
+        (make_lab("solution"), 6.0),
+        (make_lab("solution", {"bookshelf/__init__.py": "import os\nos._exit(0)\n"}), 0.0),
+        (make_lab("skeleton", {"conftest.py": CHEAT_HOOK}), 2.0),
+        (make_lab("solution", views_file("lookup", "raise RuntimeError('no')")), 5.0),
+        (make_lab("skeleton"), 2.0),
+        (make_lab("solution"), 6.0),
+    ]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        scores = list(pool.map(lambda student: grade(course, student[0]).score, students))
+    assert scores == [expected for _lab, expected in students]
 
 
 # ---------------------------------------------------------------------------------------------
