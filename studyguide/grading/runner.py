@@ -5,6 +5,27 @@ of the graders, runs pytest there through :mod:`studyguide.grading.sandbox_boot`
 and scores the signed report it gets back against the test list the instructor's graders define.
 Points always come from a trusted collection of the graders, never from the student's run; a
 missing, partial or tampered report scores 0 with a reason.
+
+What protects a grading run:
+
+- files: only ``bookshelf/**`` files ending in .py, .html, .json, .txt or .sql are copied (no
+  symlinks, no ``conftest.py``/``sitecustomize.py``/ini files, size caps); every Python file must
+  compile before anything runs;
+- configuration: the grader's own ini (``-c``), ``--rootdir``/``--confcutdir`` on the graders,
+  no plugin autoloading, no cache; ``python -I -B`` with a minimal environment;
+- limits (:mod:`studyguide.grading.sandbox`): a per-test clock, a wall clock after which the
+  process group is killed, ``RLIMIT_AS``, a pids cgroup, and (as root) fresh mount, pid and
+  network namespaces with a read-only filesystem, the course and the submissions hidden, and no
+  capabilities;
+- in process (:mod:`studyguide.grading.sandbox_boot`): no network, no ``Flask.run``, Flask's own
+  test client only, and a tamper check of pytest, werkzeug, ``json``, builtins and the graders;
+- the report: a pipe opened by this process, signed with a token the child reads from stdin;
+  its tests, points and exit status must match what the graders and the process say;
+- feedback: messages only for visible tests, with every line of grader source removed.
+
+What it does not stop: student code runs in the same interpreter as pytest, so a submission that
+digs through the interpreter's memory (``gc``) for the token or the reporter can still forge its
+outcomes; encoded (not verbatim) grader source can still reach a visible test's message.
 """
 
 import hashlib
@@ -272,6 +293,7 @@ def make_sandbox(root, course_root, module_ids):
         "[pytest]\n"
         "markers =\n"
         "    grade(points, hint): points and hint of a graded test\n"
+        "    timeout(seconds): time limit of one grader test, instead of the run's default\n"
         "console_output_style = classic\n",
         encoding="utf-8",
     )
@@ -643,6 +665,9 @@ def grade_lab(course_root, module_id, submission_lab, *, limits=Limits(), python
             check_compiles(box.lab)
         except SubmissionError as exc:
             return failed_lab(module_id, expected, str(exc), started, secret_lines)
+        except OSError as exc:
+            reason = f"the lab could not be read: {exc.strerror or exc}"
+            return failed_lab(module_id, expected, reason, started, secret_lines)
         args = pytest_args(box, tests, retired)
         # The graders and solutions by name too, in case the interpreter lives in the course.
         hide = [course_root, course_root / "grading", course_root / "solutions", submission_lab]

@@ -406,7 +406,9 @@ class TestClock:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item, nextitem):
-        self.deadline = time.monotonic() + self.seconds
+        marker = item.get_closest_marker("timeout")
+        seconds = float(marker.args[0]) if marker is not None and marker.args else self.seconds
+        self.deadline = time.monotonic() + seconds
         try:
             return (yield)
         finally:

@@ -674,6 +674,20 @@ def test_sandbox_is_deleted_after_grading(course, make_lab, tmp_path, monkeypatc
     assert os.listdir(tmp_path / "tmp") == []
 
 
+def test_without_namespaces_the_runner_still_fails_closed(course, make_lab, monkeypatch):
+    # Machines where the runner is not root get no namespaces: the rest still holds.
+    monkeypatch.setattr(sandbox, "namespace_prefix", lambda: [])
+    assert grade(course, make_lab("solution")).score == 6.0
+    exits = grade(
+        course, make_lab("solution", {"bookshelf/__init__.py": "import os\nos._exit(0)\n"})
+    )
+    assert (exits.score, exits.error) == (0.0, BEFORE_REPORT)
+    cheat = grade(course, make_lab("skeleton", {"conftest.py": CHEAT_HOOK}))
+    assert (cheat.score, cheat.error) == (2.0, None)
+    loop = grade(course, make_lab("solution", views_file("ping", "while True:\n    pass")))
+    assert (loop.score, loop.error) == (5.0, None)
+
+
 # ---------------------------------------------------------------------------------------------
 # A class: one hostile student never changes another's score
 
