@@ -110,13 +110,9 @@ def build_parser():
     release.add_argument("--force", action="store_true", help="replace an earlier release there")
     release.set_defaults(func=cmd_release)
 
-    try:  # TEMP until grading lands
-        from .grading.cli import add_grade_command, run_grade
+    from .grading.cli import add_grade_command
 
-        add_grade_command(sub)
-        sub.choices["grade"].set_defaults(func=run_grade)
-    except ImportError:
-        pass
+    add_grade_command(sub)
     return parser
 
 
