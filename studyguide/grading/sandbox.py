@@ -192,7 +192,7 @@ def hidden_folders(paths, keep_visible):
         allowed = [a for a in candidates if not any(_is_within(k, a) for k in keep)]
         if allowed:
             chosen.append(allowed[-1])
-    chosen = sorted(set(chosen), key=lambda p: len(p.parts))
+    chosen = sorted(set(chosen), key=lambda p: (len(p.parts), str(p)))
     return [p for i, p in enumerate(chosen) if not any(_is_within(p, q) for q in chosen[:i])]
 
 

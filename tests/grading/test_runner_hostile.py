@@ -764,6 +764,30 @@ def test_inconsistent_reports_score_zero(tests, reason):
     assert (result.score, result.error) == (0.0, reason)
 
 
+def test_tests_of_a_grader_file_that_failed_to_import_count_as_errors():
+    report = {
+        "exitstatus": 1,
+        "finished": True,
+        "tampered": [],
+        "collect_errors": [{"nodeid": ALL_TESTS[1].split("::")[0], "message": "ImportError"}],
+        "tests": [entry(ALL_TESTS[0])],
+    }
+    body = json.dumps(report).encode()
+    outcome = RunOutcome(1, False, body, len(body), "")
+    result = score_run("02-tally", EXPECTED, outcome, FAST, 0.0, set())
+    assert (result.score, result.error) == (2.0, None)
+    assert outcomes(result) == {ALL_TESTS[0]: "passed", ALL_TESTS[1]: "error"}
+
+
+def test_hidden_folders_cover_course_and_submissions_but_not_python(tmp_path):
+    python = tmp_path / "work/venv/bin/python"
+    course, lab = tmp_path / "work/main", tmp_path / "work/class/ann/labs/01-routing"
+    for folder in (python.parent, course / "grading", lab):
+        folder.mkdir(parents=True)
+    hidden = sandbox.hidden_folders([course, course / "grading", lab], [python])
+    assert hidden == [tmp_path / "work/class", tmp_path / "work/main"]
+
+
 def test_exit_code_differing_from_the_report_scores_zero():
     outcome = run_outcome([entry(ALL_TESTS[0]), entry(ALL_TESTS[1])], exitstatus=0, returncode=3)
     result = score_run("02-tally", EXPECTED, outcome, FAST, 0.0, set())
