@@ -383,6 +383,7 @@ def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
 
     ``reveal_nothing_of`` lists folders (the course, the submission) that the run must not see.
     """
+    python = shutil.which(python) or python  # the child's PATH would find another one
     token = secrets.token_hex(32)
     read_fd, write_fd = os.pipe()
     chunks = []
@@ -415,6 +416,9 @@ def run_sandboxed(box, args, limits, python, reveal_nothing_of=()):
                 pass_fds=(write_fd,),
                 start_new_session=True,
             )
+        except OSError:
+            os.close(read_fd)
+            raise
         finally:
             os.close(write_fd)
         reader.start()

@@ -239,7 +239,8 @@ def test_app_run_is_disabled_and_never_hangs(course, make_lab):
 
 def test_infinite_loop_at_import_times_out_every_test(course, make_lab):
     lab = make_lab("solution", {"bookshelf/__init__.py": "while True:\n    pass\n"})
-    result = grade(course, lab)
+    limits = Limits(per_test_seconds=1, wall_seconds=20, memory_mb=256, processes=32)
+    result = grade(course, lab, limits)
     assert (result.score, result.error) == (0.0, None)
     assert set(outcomes(result).values()) == {"error"}
 
