@@ -823,20 +823,23 @@ def real_lab(tmp_path):
     return lab
 
 
-def test_real_solution_gets_full_marks_and_cheats_get_nothing_extra(real_lab):
+def test_real_solution_gets_full_marks_and_exiting_early_gets_zero(real_lab):
     honest = grade_lab(REPO, "01-routing", real_lab, limits=FAST)
     assert honest.error is None and honest.max_score > 0
     assert honest.score == honest.max_score
-    (real_lab / "conftest.py").write_text(CHEAT_HOOK, encoding="utf-8")
     init = real_lab / "bookshelf" / "__init__.py"
     init.write_text("import os\nos._exit(0)\n" + init.read_text(encoding="utf-8"))
     exits = grade_lab(REPO, "01-routing", real_lab, limits=FAST)
     assert (exits.score, exits.max_score, exits.error) == (0.0, honest.max_score, BEFORE_REPORT)
 
 
-def test_real_skeleton_scores_zero():
-    if not (REAL_SKELETON / "bookshelf").is_dir():
+def test_real_skeleton_scores_zero_even_with_a_cheating_conftest(tmp_path):
+    if not (REAL_SKELETON / "bookshelf").is_dir() or not (REPO / "grading/01-routing").is_dir():
         pytest.skip("labs/01-routing is not generated")
-    result = grade_lab(REPO, "01-routing", REAL_SKELETON, limits=FAST)
+    lab = tmp_path / "student" / "labs" / "01-routing"
+    shutil.copytree(REAL_SKELETON, lab)
+    (lab / "conftest.py").write_text(textwrap.dedent(CHEAT_HOOK), encoding="utf-8")
+    (lab / "tests" / "conftest.py").write_text(textwrap.dedent(CHEAT_HOOK), encoding="utf-8")
+    result = grade_lab(REPO, "01-routing", lab, limits=FAST)
     assert (result.score, result.error) == (0.0, None)
     assert "passed" not in outcomes(result).values()
