@@ -484,10 +484,12 @@ def grade_of(item):
 
 
 def short_message(report):
-    """The last lines of a failure: enough to show expected against actual."""
+    """Expected against actual: the ``E`` lines of a failure and where it happened."""
     text = getattr(report, "longreprtext", "") or ""
     lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-12:])[-2000:]
+    explanation = [line for line in lines if line.startswith("E ")]
+    chosen = explanation[-12:] + lines[-1:] if explanation else lines[-12:]
+    return "\n".join(chosen)[-2000:]
 
 
 class Reporter:
