@@ -282,11 +282,16 @@ class Sandbox:
     def tmp(self):
         return self.root / "tmp"
 
+    @property
+    def instance(self):
+        """Flask's instance folder of the student's package (the only writable place in lab)."""
+        return self.lab / "instance"
+
 
 def make_sandbox(root, course_root, module_ids):
     """Lay out a sandbox under ``root``: graders, the grader's own ini, home and tmp."""
     box = Sandbox(Path(root))
-    for folder in (box.lab, box.config.parent, box.home, box.tmp):
+    for folder in (box.lab, box.instance, box.config.parent, box.home, box.tmp):
         folder.mkdir(parents=True)
     copy_graders(course_root, module_ids, box.grading)
     box.config.write_text(
@@ -370,9 +375,9 @@ def isolation_args(box, python, reveal_nothing_of):
         return []
     interpreter = Path(shutil.which(python) or python).absolute()
     keep_visible = [interpreter, interpreter.resolve(), interpreter.parent.parent]
-    args = ["--isolate", str(box.root)]
-    for folder in (box.grading, box.config.parent):
-        args += ["--readonly", str(folder)]
+    args = ["--isolate", str(box.root), "--readonly", str(box.root)]
+    for folder in (box.home, box.tmp, box.instance):
+        args += ["--scratch", str(folder)]
     for folder in sandbox.hidden_folders([box.root.parent, *reveal_nothing_of], keep_visible):
         args += ["--hide", str(folder)]
     return args

@@ -8,10 +8,11 @@ itself. Before any student code is imported it:
 - joins the run's pids cgroup (``--cgroup``) and sets its own resource limits (``--memory-bytes``,
   ``--file-bytes``, ``--nproc``), which every process it starts inherits;
 - reads a secret token from stdin (never from argv or the environment) and closes stdin;
-- with ``--isolate`` (run as root in fresh mount, pid and network namespaces, see
+- with ``--isolate BOX`` (run as root in fresh mount, pid and network namespaces, see
   :mod:`studyguide.grading.sandbox`): covers every ``--hide`` folder with an empty tmpfs, makes
-  every mount read-only except the sandbox folder ``BOX``, and drops all capabilities, so the
-  student's code can change nothing outside ``BOX`` and cannot see the instructor's course;
+  every mount read-only except small tmpfs ``--scratch`` folders inside ``BOX``, and drops all
+  capabilities, so the student's code can change nothing else, cannot fill the disk and cannot
+  see the instructor's course;
 - disables ``Flask.run`` and outbound network connections;
 - limits every test (setup, call and teardown together) to ``--per-test`` seconds with its own
   ``SIGALRM`` clock (see :class:`TestClock`), and kills whatever a test left running;
@@ -186,7 +187,7 @@ class Integrity:
 
 # Mount flags and prctl/capset constants from <sys/mount.h>, <linux/prctl.h>, <linux/capability.h>.
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC = 32, 4096, 16384
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
 MOUNT_OPTION_FLAGS = {
     "nosuid": MS_NOSUID,
@@ -198,6 +199,8 @@ MOUNT_OPTION_FLAGS = {
     "strictatime": MS_STRICTATIME,
 }
 O_PATH = 0o10000000
+# Each writable folder of a run (home, tmp, the Flask instance folder) holds at most this much.
+SCRATCH_OPTIONS = "size=128m,mode=1777"
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
@@ -255,15 +258,15 @@ def _inside(path, folder):
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def hide_and_freeze(box, hidden, readonly):
-    """Cover ``hidden`` folders with empty tmpfs, keep ``box`` writable, make the rest read-only.
+def hide_and_freeze(box, hidden, readonly, scratch):
+    """Cover ``hidden`` folders with empty tmpfs and make every mount read-only but ``scratch``.
 
-    The ``readonly`` folders inside ``box`` (the graders, the configuration) are frozen too.
-
-    Returns the mount points that could not be made read-only (normally none).
+    ``readonly`` folders inside ``box`` (normally ``box`` itself) get their own read-only mount;
+    each ``scratch`` folder inside it gets a small writable tmpfs, so a run can neither change
+    its graders nor fill the disk. Returns the mount points that could not be made read-only.
     """
     libc = _libc()
-    _mount(libc, None, "/", None, MS_REC | 0x40000)  # MS_PRIVATE: nothing leaks out
+    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here leaks out
     box_fd = os.open(box, O_PATH | os.O_DIRECTORY)
     for folder in hidden:
         _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
@@ -272,9 +275,11 @@ def hide_and_freeze(box, hidden, readonly):
     os.close(box_fd)
     for folder in readonly:
         _mount(libc, folder, folder, None, MS_BIND | MS_REC)
+    for folder in scratch:
+        _mount(libc, "tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, SCRATCH_OPTIONS)
     failed = []
     for mount_point, flags in current_mounts():
-        if _inside(mount_point, box) and mount_point not in readonly:
+        if mount_point in scratch or (_inside(mount_point, box) and mount_point not in readonly):
             continue
         try:
             _mount(libc, None, mount_point, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
@@ -298,9 +303,9 @@ def drop_capabilities():
         raise OSError(number, f"capset: {os.strerror(number)}")
 
 
-def isolate(box, hidden, readonly):
+def isolate(box, hidden, readonly, scratch):
     """Freeze the filesystem around ``box`` and drop capabilities; warn about what did not hold."""
-    failed = hide_and_freeze(box, hidden, readonly)
+    failed = hide_and_freeze(box, hidden, readonly, scratch)
     drop_capabilities()
     if failed:
         print(f"sandbox: could not make read-only: {', '.join(failed)}", file=sys.stderr)
@@ -590,7 +595,7 @@ class Reporter:
 
 
 VALUE_OPTIONS = ("--isolate", "--per-test", "--memory-bytes", "--file-bytes", "--cgroup", "--nproc")
-LIST_OPTIONS = ("--hide", "--readonly")
+LIST_OPTIONS = ("--hide", "--readonly", "--scratch")
 
 
 def parse_args(argv):
@@ -631,7 +636,7 @@ def main(argv):
     token = read_token()
     box = options["--isolate"]
     if box is not None:
-        isolate(box, options["--hide"], options["--readonly"])
+        isolate(box, options["--hide"], options["--readonly"], options["--scratch"])
         os.chdir(os.environ.get("HOME", box))  # the old working folder is on a frozen mount
     sys.path.insert(0, lab_dir)
     sys.dont_write_bytecode = True

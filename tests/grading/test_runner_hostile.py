@@ -325,6 +325,29 @@ def test_fork_bomb_is_bounded_and_cleaned_up(course, make_lab, monkeypatch):
     assert [c for c in cgroups if c is not None and c.exists()] == []
 
 
+def test_filling_the_disk_is_bounded(course, make_lab):
+    if not sandbox.namespace_prefix():
+        pytest.skip("size-capped scratch folders need mount namespaces")
+    # The view answers pong only if no folder took all of the 64 files of 4 MB it tried to write.
+    fill = """
+        import os
+        written = []
+        for folder in (os.environ["HOME"], os.environ["TMPDIR"], "/tmp", "/var/tmp", "."):
+            size = 0
+            try:
+                for number in range(64):
+                    with open(os.path.join(folder, f"filler-{number}"), "wb") as handle:
+                        handle.write(bytes(4 * 1024 * 1024))
+                    size += 4 * 1024 * 1024
+            except OSError:
+                pass
+            written.append(size)
+        return {"pong": max(written) < 256 * 1024 * 1024}
+    """
+    result = grade(course, make_lab("solution", views_file("ping", fill)))
+    assert (result.score, result.error) == (6.0, None)
+
+
 def test_network_is_blocked(course, make_lab):
     reach_out = """
         import socket
