@@ -14,9 +14,10 @@ What protects a grading run:
 - configuration: the grader's own ini (``-c``), ``--rootdir``/``--confcutdir`` on the graders,
   no plugin autoloading, no cache; ``python -I -B`` with a minimal environment;
 - limits (:mod:`studyguide.grading.sandbox`): a per-test clock, a wall clock after which the
-  process group is killed, ``RLIMIT_AS``, a pids cgroup, and (as root) fresh mount, pid and
-  network namespaces with a read-only filesystem, the course and the submissions hidden, and no
-  capabilities;
+  process group is killed, ``RLIMIT_AS`` and ``RLIMIT_FSIZE``, a pids cgroup, and (as root)
+  fresh mount, pid and network namespaces with a read-only filesystem (writable: three 128 MB
+  tmpfs folders, home, tmp and Flask's instance folder), the course and the submissions hidden,
+  and no capabilities;
 - in process (:mod:`studyguide.grading.sandbox_boot`): no network, no ``Flask.run``, Flask's own
   test client only, and a tamper check of pytest, werkzeug, ``json``, builtins and the graders;
 - the report: a pipe opened by this process, signed with a token the child reads from stdin;

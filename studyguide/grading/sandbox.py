@@ -12,9 +12,10 @@ them:
 - ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE``, no core files;
 - when run as root with ``unshare``: fresh mount, pid, ipc, uts and network namespaces. The boot
   script then hides the instructor's course and the submissions behind empty mounts, freezes
-  every mount read-only except the sandbox folder, and drops all capabilities. The student's code
-  sees no other process (it cannot signal the runner), no network, and can write only inside
-  the sandbox. Without them, the boot script still blocks sockets in Python.
+  every mount read-only except small tmpfs scratch folders, and drops all capabilities. The
+  student's code sees no other process (it cannot signal the runner), no network, and can write
+  only to its scratch folders. Without namespaces, the boot script still blocks sockets in
+  Python, and the per-test clock and the wall clock still hold.
 """
 
 import functools
