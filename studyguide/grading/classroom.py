@@ -45,8 +45,9 @@ NBGRADER_DB = "gradebook.db"
 NBGRADER_COURSE_ID = "flask-study-guide"
 #: Seconds one notebook cell may run under ``nbgrader autograde``.
 NOTEBOOK_CELL_TIMEOUT = 60
-#: Most notebooks one ``nbgrader autograde`` process grades (it runs them one after another).
-NOTEBOOK_BATCH = 16
+#: Most notebooks one ``nbgrader autograde`` process grades (it runs them one after another;
+#: each process pays ~3 s of start-up, so batches are as large as the workers allow).
+NOTEBOOK_BATCH = 64
 #: The files of the lab runner whose content is part of every lab's cache key.
 RUNNER_FILES = ("runner.py", "sandbox.py", "sandbox_boot.py")
 #: Errors that say the grading machinery failed (not the student): never cached.
@@ -712,7 +713,7 @@ def _plan_answer_keys(plan, cache, course, module_ids, version):
 
 
 def _batches(jobs: dict[str, tuple[Path, str]], workers: int) -> list[list[str]]:
-    """Split one module's students into batches: enough to keep every worker busy."""
+    """Split one module's students into one batch per worker (at most NOTEBOOK_BATCH each)."""
     students = sorted(jobs)
     size = max(1, min(NOTEBOOK_BATCH, math.ceil(len(students) / max(1, workers))))
     return [students[i:i + size] for i in range(0, len(students), size)]
