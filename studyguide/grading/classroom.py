@@ -432,7 +432,7 @@ def answer_key(course_root: Path, module_id: str, python: str) -> PartResult:
     except Exception as exc:  # broken graders: no key, students still get their own results
         return PartResult("lab", "solution", module_id, error=f"{INFRASTRUCTURE_ERROR}{exc}")
     items = [ItemResult(name=t.nodeid.split("::")[-1], nodeid=t.nodeid, points=0.0,
-                        max_points=float(t.points), outcome="not run", hint=t.hint,
+                        max_points=float(t.weight), outcome="not run", hint=t.hint,
                         visible=bool(t.visible)) for t in expected]
     return PartResult("lab", "solution", module_id, max_score=sum(i.max_points for i in items),
                       items=items, duration=time.monotonic() - started)

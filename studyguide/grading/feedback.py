@@ -37,6 +37,20 @@ def _item_detail_html(item) -> str:
     return "".join(parts)
 
 
+def _worth_text(item) -> str:
+    """Points as "2/3", or what a regression check is (an earlier lab's test, worth 0 here)."""
+    if item.max_points == 0:
+        return "regression check: an earlier lab's behaviour, no points here"
+    return f"{_points(item.points)}/{_points(item.max_points)}"
+
+
+def _worth_html(item) -> str:
+    """The points cell of an item."""
+    if item.max_points == 0:
+        return "regression check"
+    return f"{_points(item.points)} / {_points(item.max_points)}"
+
+
 def _part_html(part) -> str:
     """One section: the lab or the notebook, its score, error and a row per graded item."""
     title = "Lab" if part.kind == "lab" else "Notebook"
@@ -50,7 +64,7 @@ def _part_html(part) -> str:
                        else '<span class="fail">fail</span>')
             html.append(
                 f"<tr><td>{escape(item.name)}</td>"
-                f"<td>{_points(item.points)} / {_points(item.max_points)}</td>"
+                f"<td>{_worth_html(item)}</td>"
                 f"<td>{verdict}</td><td>{_item_detail_html(item)}</td></tr>"
             )
         html.append("</table>")
@@ -86,7 +100,7 @@ def _part_text(part, colour: bool) -> list[str]:
         lines.append("    " + _colour(part.error, "33", colour))
     for item in part.items:
         mark = _colour("PASS", "32", colour) if item.passed else _colour("FAIL", "31", colour)
-        lines.append(f"    {mark} {item.name} ({_points(item.points)}/{_points(item.max_points)})")
+        lines.append(f"    {mark} {item.name} ({_worth_text(item)})")
         if not item.passed and item.hint:
             lines.append(f"         hint: {item.hint}")
         if not item.passed and item.visible and item.message:

@@ -128,6 +128,14 @@ class ExpectedTest:
     points: float
     hint: str
     visible: bool
+    # False for an earlier module's grader: a regression check that must still pass but whose
+    # points belong to that module's lab, so a skeleton never starts with free points.
+    counts: bool = True
+
+    @property
+    def weight(self):
+        """The points this test is worth in this lab's score."""
+        return self.points if self.counts else 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,7 +511,10 @@ def _collect_expected(course_root, module_id, ids, retired, paths, python):
         points, hint = test.get("points"), test.get("hint")
         if not isinstance(points, (int, float)) or points <= 0 or not hint:
             raise GraderError(f"{test['nodeid']} needs a grade marker with points and a hint")
-        expected.append(ExpectedTest(test["nodeid"], float(points), hint, bool(test["visible"])))
+        counts = test["nodeid"].partition("/")[0] == module_id
+        expected.append(
+            ExpectedTest(test["nodeid"], float(points), hint, bool(test["visible"]), counts)
+        )
     return expected
 
 
@@ -569,8 +580,8 @@ def _result(expected, outcome, message):
         nodeid=expected.nodeid,
         name=rest.split("::")[-1],
         module_id=module_id,
-        points=expected.points if outcome == "passed" else 0.0,
-        max_points=expected.points,
+        points=expected.weight if outcome == "passed" else 0.0,
+        max_points=expected.weight,
         outcome=outcome,
         hint=expected.hint,
         visible=expected.visible,
@@ -583,7 +594,7 @@ def failed_lab(module_id, expected, reason, started, secret_lines=frozenset()):
     return LabResult(
         module_id=module_id,
         score=0.0,
-        max_score=sum(t.points for t in expected),
+        max_score=sum(t.weight for t in expected),
         tests=[_result(t, "not run", "") for t in expected],
         error=sanitize(reason, secret_lines)[:2000],
         duration=time.monotonic() - started,
@@ -639,7 +650,7 @@ def score_run(module_id, expected, outcome, limits, started, secret_lines):
     return LabResult(
         module_id=module_id,
         score=sum(t.points for t in tests),
-        max_score=sum(t.points for t in expected),
+        max_score=sum(t.weight for t in expected),
         tests=tests,
         error=None,
         duration=time.monotonic() - started,

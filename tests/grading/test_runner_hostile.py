@@ -87,7 +87,7 @@ def test_grader_paths_are_cumulative_and_follow_the_manifest(course):
 def test_retired_tests_neither_run_nor_count(course, make_lab):
     result = grade(course, make_lab("solution"))
     assert [t.nodeid for t in result.tests] == ALL_TESTS
-    assert result.max_score == 6.0
+    assert result.max_score == 4.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,14 +96,14 @@ def test_retired_tests_neither_run_nor_count(course, make_lab):
 
 def test_honest_solution_gets_full_marks(course, make_lab):
     result = grade(course, make_lab("solution"))
-    assert (result.score, result.max_score, result.error) == (6.0, 6.0, None)
+    assert (result.score, result.max_score, result.error) == (4.0, 4.0, None)
     assert set(outcomes(result).values()) == {"passed"}
     assert all(t.points == t.max_points for t in result.tests)
 
 
-def test_skeleton_gets_only_the_earlier_modules_points(course, make_lab):
+def test_skeleton_gets_no_points_though_earlier_graders_pass(course, make_lab):
     result = grade(course, make_lab("skeleton"))
-    assert (result.score, result.error) == (2.0, None)
+    assert (result.score, result.error) == (0.0, None)
     assert outcomes(result) == dict(
         zip(ALL_TESTS, ["passed", "failed", "failed", "failed"], strict=True)
     )
@@ -149,7 +149,7 @@ def test_student_conftest_rewriting_outcomes_is_ignored(course, make_lab):
         },
     )
     result = grade(course, lab)
-    assert (result.score, result.error) == (2.0, None)
+    assert (result.score, result.error) == (0.0, None)
 
 
 def test_student_pytest_configuration_and_startup_files_are_ignored(course, make_lab):
@@ -168,7 +168,7 @@ def test_student_pytest_configuration_and_startup_files_are_ignored(course, make
         "cheat.pth": "import os; os._exit(0)\n",
     }
     result = grade(course, make_lab("skeleton", files))
-    assert (result.score, result.error) == (2.0, None)
+    assert (result.score, result.error) == (0.0, None)
 
 
 def test_plugin_registered_from_student_code_is_tampering(course, make_lab):
@@ -265,7 +265,7 @@ def test_loop_that_swallows_timeouts_hits_the_wall_clock(course, make_lab):
 
 def test_infinite_loop_in_one_view_fails_only_that_test(course, make_lab):
     result = grade(course, make_lab("solution", views_file("ping", "while True:\n    pass")))
-    assert (result.score, result.error) == (5.0, None)
+    assert (result.score, result.error) == (3.0, None)
     assert outcomes(result)[TALLY + "test_ping_answers_pong"] == "failed"
 
 
@@ -276,7 +276,7 @@ def test_infinite_loop_in_one_view_fails_only_that_test(course, make_lab):
 def test_memory_bomb_fails_only_that_test(course, make_lab):
     bomb = "hog = []\nwhile True:\n    hog.append(bytearray(16 * 1024 * 1024))"
     result = grade(course, make_lab("solution", views_file("ping", bomb)))
-    assert (result.score, result.error) == (5.0, None)
+    assert (result.score, result.error) == (3.0, None)
     assert outcomes(result)[TALLY + "test_ping_answers_pong"] == "failed"
 
 
@@ -319,7 +319,7 @@ def test_fork_bomb_is_bounded_and_cleaned_up(course, make_lab, monkeypatch):
                 pass
     """
     result = grade(course, make_lab("solution", views_file("ping", bomb)))
-    assert (result.score, result.error) == (5.0, None)
+    assert (result.score, result.error) == (3.0, None)
     assert outcomes(result)[TALLY + "test_ping_answers_pong"] == "failed"
     assert _descendants(os.getpid()) == []
     assert [c for c in cgroups if c is not None and c.exists()] == []
@@ -345,7 +345,7 @@ def test_filling_the_disk_is_bounded(course, make_lab):
         return {"pong": max(written) < 256 * 1024 * 1024}
     """
     result = grade(course, make_lab("solution", views_file("ping", fill)))
-    assert (result.score, result.error) == (6.0, None)
+    assert (result.score, result.error) == (4.0, None)
 
 
 def test_network_is_blocked(course, make_lab):
@@ -360,7 +360,7 @@ def test_network_is_blocked(course, make_lab):
         return {"ok": True}
     """
     result = grade(course, make_lab("solution", views_file("lookup", reach_out)))
-    assert (result.score, result.error) == (5.0, None)
+    assert (result.score, result.error) == (3.0, None)
     assert outcomes(result)[TALLY + "test_lookup_answers_ok"] == "failed"
 
 
@@ -464,7 +464,7 @@ def test_always_equal_objects_cannot_fake_responses(course, make_lab):
     )
     lab = make_lab("skeleton", {"bookshelf/__init__.py": init})
     result = grade(course, lab)
-    assert (result.score, result.error) == (2.0, None)
+    assert (result.score, result.error) == (0.0, None)
     assert outcomes(result) == dict(
         zip(ALL_TESTS, ["passed", "failed", "failed", "failed"], strict=True)
     )
@@ -606,7 +606,7 @@ def test_grader_source_never_reaches_feedback(course, make_lab):
         "bookshelf/app.py": APP_MODULE,
     }
     result = grade(course, make_lab("skeleton", files))
-    assert (result.score, result.error) == (2.0, None)
+    assert (result.score, result.error) == (0.0, None)
     visible = next(t for t in result.tests if t.visible)
     assert visible.outcome == "failed" and visible.message
     secrets = grader_lines(course)
@@ -681,7 +681,7 @@ def test_submission_cannot_touch_the_course_or_other_students(course, make_lab, 
     )
     attacker_before = tree_digest(attacker)
     result = grade(course, attacker)
-    assert (result.score, result.error) == (6.0, None)
+    assert (result.score, result.error) == (4.0, None)
     assert tree_digest(victim.parents[1]) == victim_before
     assert tree_digest(attacker) == attacker_before
     assert not (REPO / "grading" / "pwned.txt").exists()
@@ -698,18 +698,30 @@ def test_sandbox_is_deleted_after_grading(course, make_lab, tmp_path, monkeypatc
     assert os.listdir(tmp_path / "tmp") == []
 
 
+def test_breaking_an_earlier_labs_behaviour_shows_as_a_regression_without_points(
+    course, make_lab
+):
+    source = HONEST_VIEWS.read_text(encoding="utf-8")
+    broken = source.replace('f"Hello, {name}!"', 'f"Hi, {name}."')
+    result = grade(course, make_lab("solution", {"bookshelf/views.py": broken}))
+    assert (result.score, result.max_score, result.error) == (4.0, 4.0, None)
+    regression = result.tests[0]
+    assert (regression.module_id, regression.outcome) == ("01-hello", "failed")
+    assert (regression.points, regression.max_points) == (0.0, 0.0)
+
+
 def test_without_namespaces_the_runner_still_fails_closed(course, make_lab, monkeypatch):
     # Machines where the runner is not root get no namespaces: the rest still holds.
     monkeypatch.setattr(sandbox, "namespace_prefix", lambda: [])
-    assert grade(course, make_lab("solution")).score == 6.0
+    assert grade(course, make_lab("solution")).score == 4.0
     exits = grade(
         course, make_lab("solution", {"bookshelf/__init__.py": "import os\nos._exit(0)\n"})
     )
     assert (exits.score, exits.error) == (0.0, BEFORE_REPORT)
     cheat = grade(course, make_lab("skeleton", {"conftest.py": CHEAT_HOOK}))
-    assert (cheat.score, cheat.error) == (2.0, None)
+    assert (cheat.score, cheat.error) == (0.0, None)
     loop = grade(course, make_lab("solution", views_file("ping", "while True:\n    pass")))
-    assert (loop.score, loop.error) == (5.0, None)
+    assert (loop.score, loop.error) == (3.0, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -718,12 +730,12 @@ def test_without_namespaces_the_runner_still_fails_closed(course, make_lab, monk
 
 def test_class_of_hostile_and_honest_students(course, make_lab):
     students = [
-        ("honest", make_lab("solution"), 6.0),
+        ("honest", make_lab("solution"), 4.0),
         ("exits", make_lab("solution", {"bookshelf/__init__.py": "import os\nos._exit(0)\n"}), 0.0),
-        ("conftest", make_lab("skeleton", {"conftest.py": CHEAT_HOOK}), 2.0),
-        ("loops", make_lab("solution", views_file("ping", "while True:\n    pass")), 5.0),
-        ("skeleton", make_lab("skeleton"), 2.0),
-        ("honest again", make_lab("solution"), 6.0),
+        ("conftest", make_lab("skeleton", {"conftest.py": CHEAT_HOOK}), 0.0),
+        ("loops", make_lab("solution", views_file("ping", "while True:\n    pass")), 3.0),
+        ("skeleton", make_lab("skeleton"), 0.0),
+        ("honest again", make_lab("solution"), 4.0),
     ]
     scores = {name: grade(course, lab).score for name, lab, _expected in students}
     assert scores == {name: expected for name, _lab, expected in students}
@@ -731,12 +743,12 @@ def test_class_of_hostile_and_honest_students(course, make_lab):
 
 def test_concurrent_grading_keeps_scores_apart(course, make_lab):
     students = [
-        (make_lab("solution"), 6.0),
+        (make_lab("solution"), 4.0),
         (make_lab("solution", {"bookshelf/__init__.py": "import os\nos._exit(0)\n"}), 0.0),
-        (make_lab("skeleton", {"conftest.py": CHEAT_HOOK}), 2.0),
-        (make_lab("solution", views_file("lookup", "raise RuntimeError('no')")), 5.0),
-        (make_lab("skeleton"), 2.0),
-        (make_lab("solution"), 6.0),
+        (make_lab("skeleton", {"conftest.py": CHEAT_HOOK}), 0.0),
+        (make_lab("solution", views_file("lookup", "raise RuntimeError('no')")), 3.0),
+        (make_lab("skeleton"), 0.0),
+        (make_lab("solution"), 4.0),
     ]
     with ThreadPoolExecutor(max_workers=3) as pool:
         scores = list(pool.map(lambda student: grade(course, student[0]).score, students))
