@@ -81,6 +81,24 @@ def cmd_release(args):
     return 0
 
 
+def cmd_mutate(args):
+    """Take each solution line out in turn and report lines no grader notices (slow)."""
+    from .mutations import check_mutations
+
+    course = load_course(args.root)
+    modules = [course.module(m) for m in args.modules] if args.modules else course.available
+    failed = False
+    for module in modules:
+        problems, count = check_mutations(course, module, args.workers)
+        print(
+            f"{module.id}: {count - len(problems)} of {count} solution lines are needed by a grader"
+        )
+        for problem in problems:
+            print(f"     - {problem}")
+        failed = failed or bool(problems)
+    return 1 if failed else 0
+
+
 def build_parser():
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="studyguide", description=__doc__)
@@ -103,6 +121,11 @@ def build_parser():
     check.add_argument("--skip-notebooks", action="store_true", help="skip nbgrader checks")
     check.add_argument("--skip-release", action="store_true", help="skip the release check")
     check.set_defaults(func=cmd_check)
+
+    mutate = sub.add_parser("mutate", help="find solution lines no grader needs (instructors)")
+    mutate.add_argument("modules", nargs="*", help="module ids (default: every available)")
+    mutate.add_argument("--workers", type=int, default=None, help="parallel pytest processes")
+    mutate.set_defaults(func=cmd_mutate)
 
     release = sub.add_parser("release", help="write the student edition (instructors)")
     release.add_argument("out", help="a new folder for the student edition")
