@@ -233,3 +233,30 @@ def test_average_rating(crud):
     crud.add_review(crud.create_user("r1"), book, 5)
     crud.add_review(crud.create_user("r2"), book, 2)
     assert crud.average_rating(book) == pytest.approx(3.5)
+
+
+@pytest.mark.grade(
+    points=1, hint="update_author, update_book and update_review return the row they changed."
+)
+def test_update_helpers_return_the_changed_row(crud):
+    author = crud.create_author("Returner")
+    book = crud.create_book("Returned", author)
+    review = crud.add_review(crud.create_user("returns"), book, 3)
+    assert crud.update_author(author, bio="back again") is author
+    assert crud.update_book(book, title="Returned Twice") is book
+    assert crud.update_review(review, rating=4) is review
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="Every helper that writes commits with save(): a rollback afterwards must not undo it.",
+)
+def test_writes_survive_a_rollback_because_they_are_committed(crud, db):
+    crud.create_user("committed")
+    db.session.rollback()
+    assert crud.find_user("committed") is not None
+    book = crud.create_book("Kept", crud.create_author("Kept Author"))
+    review_id = crud.add_review(crud.find_user("committed"), book, 5).id
+    crud.delete_review(crud.get_review(review_id))
+    db.session.rollback()
+    assert crud.get_review(review_id) is None

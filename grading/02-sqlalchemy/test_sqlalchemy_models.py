@@ -198,3 +198,23 @@ def test_init_db_creates_tables_with_columns(app, runner, db):
     assert {"id", "title", "year", "author_id"} <= columns.get("books", set()), columns
     assert {"id", "username"} <= columns.get("users", set()), columns
     assert {"id", "rating", "body", "user_id", "book_id"} <= columns.get("reviews", set()), columns
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="User.reviews back-populates Review.user and cascades: a deleted user's reviews go too.",
+)
+def test_user_reviews_back_populate_and_go_with_the_user(db):
+    from bookshelf.models import Author, Book, Review, User
+
+    book = Book(title="Solaris", author=Author(name="Stanislaw Lem"))
+    reader = User(username="kris")
+    review = Review(book=book, rating=4)
+    reader.reviews.append(review)
+    assert review.user is reader, "back_populates sets the other side before any save"
+    db.session.add(reader)
+    db.session.commit()
+    db.session.delete(reader)
+    db.session.commit()
+    assert db.session.scalars(db.select(Review)).all() == []
+    assert db.session.scalars(db.select(Book)).one().title == "Solaris"

@@ -135,3 +135,14 @@ def test_missing_review_is_404_problem(client):
     ):
         assert response.status_code == 404, body(response)
         assert response.mimetype == PROBLEM, response.mimetype
+
+
+@pytest.mark.grade(
+    points=1, hint="PATCH a review with \"body\": null clears the body to \"\" and answers 200."
+)
+def test_patch_review_with_null_body_clears_it(client):
+    review = create_review(client, create_book(client), body="Too long; did not read.")
+    response = client.patch(f"/reviews/{review['id']}", json={"body": None})
+    assert response.status_code == 200, body(response)
+    assert response.get_json()["body"] == "", body(response)
+    assert client.get(f"/reviews/{review['id']}").get_json()["body"] == ""
