@@ -205,37 +205,38 @@ def _run_report_problem(run, label):
     return None
 
 
+def _must_all_pass(run, label, fix):
+    """Problems of a run that should pass completely: no report, or any test not passing."""
+    problem = _run_report_problem(run, label)
+    problems = [f"{problem}; {fix}"] if problem else []
+    problems += [
+        f"{label}: {nodeid} does not pass ({_describe(run, nodeid)}); {fix}"
+        for nodeid in run.not_passed
+    ]
+    return problems
+
+
 def check_solution(course, module):
     """Solution NN passes its visible tests and the graders of modules up to NN."""
-    problems = []
     solution = course.path("solutions", module)
     visible = run_pytest(solution, [solution / "tests"])
-    label = f"solutions/{module.id} visible tests"
-    problem = _run_report_problem(visible, label)
-    if problem:
-        problems.append(problem + f"; fix: `cd solutions/{module.id} && pytest`")
-    for nodeid in visible.not_passed:
-        problems.append(
-            f"{label}: {nodeid} does not pass ({_describe(visible, nodeid)}); "
-            f"fix: `cd solutions/{module.id} && pytest`"
-        )
+    problems = _must_all_pass(
+        visible,
+        f"solutions/{module.id} visible tests",
+        f"fix: `cd solutions/{module.id} && pytest`",
+    )
     graded = run_pytest(
         solution,
         grader_paths(course, module),
         rootdir=course.root / "grading",
         deselect=_retired(course, module),
     )
-    label = f"solutions/{module.id} against the graders"
-    problem = _run_report_problem(graded, label)
-    if problem:
-        problems.append(problem + f"; fix: correct solutions/{module.id} or grading/{module.id}")
-    for nodeid in graded.not_passed:
-        problems.append(
-            f"{label}: {nodeid} does not pass ({_describe(graded, nodeid)}); "
-            f"fix: correct solutions/{module.id} or the grader, then `studyguide check`"
-        )
-    problems += _marker_problems(graded, module)
-    return problems
+    problems += _must_all_pass(
+        graded,
+        f"solutions/{module.id} against the graders",
+        f"fix: correct solutions/{module.id} or the grader, then `studyguide check`",
+    )
+    return problems + _marker_problems(graded, module)
 
 
 def _marker_problems(run, module):
@@ -278,16 +279,12 @@ def check_skeleton(course, module):
             rootdir=course.root / "grading",
             deselect=_retired(course, module),
         )
-        label = f"labs/{module.id} against earlier modules' graders"
-        problem = _run_report_problem(before, label)
-        if problem:
-            problems.append(problem + "; fix: keep earlier work unmarked in the solution")
-        for nodeid in before.not_passed:
-            problems.append(
-                f"{label}: {nodeid} fails, so lab {module.id} does not start where the previous "
-                f"lab ended ({_describe(before, nodeid)}); fix: do not mark earlier modules' work "
-                f"in solutions/{module.id}, or retire the test in course.toml"
-            )
+        problems += _must_all_pass(
+            before,
+            f"labs/{module.id} does not start where the previous lab ended",
+            f"fix: do not mark earlier modules' work in solutions/{module.id}, "
+            "or retire the test in course.toml",
+        )
     visible = run_pytest(lab, [lab / "tests"])
     if visible.tests and not visible.not_passed:
         problems.append(
