@@ -84,10 +84,21 @@ def get_book(book_id):
     raise NotImplementedError('TODO(02-sqlalchemy): look the book up by primary key.')
 
 
-def list_books(title_contains=None):
-    """Return books sorted by id; ``title_contains`` keeps titles holding it, ignoring case."""
-    # TODO(02-sqlalchemy): select books ordered by id, filtered when title_contains is given.
-    raise NotImplementedError('TODO(02-sqlalchemy): select books ordered by id, filtered when title_contains is given.')
+def list_books(title_contains=None, limit=None):
+    """Return books sorted by id; ``title_contains`` keeps titles holding it, ignoring case.
+
+    ``limit`` returns at most that many books: the database stops early, instead of Python
+    loading every row and throwing most of them away.
+    """
+    # TODO(02-sqlalchemy): select books ordered by id, filtered when title_contains is given,
+    # and limited (.limit()) when limit is given.
+    raise NotImplementedError('TODO(02-sqlalchemy): select books ordered by id, filtered when title_contains is given,')
+
+
+def books_by_author_name(name):
+    """Return the books whose author is called ``name``, ignoring case, sorted by id."""
+    # TODO(02-sqlalchemy): join Book to its author and compare lower-case names.
+    raise NotImplementedError('TODO(02-sqlalchemy): join Book to its author and compare lower-case names.')
 
 
 def update_book(book, **changes):

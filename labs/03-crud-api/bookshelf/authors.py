@@ -20,9 +20,15 @@ def author_or_404(author_id):
 
 def refuse_taken_name(name, author=None):
     """Stop with 409 when another author than ``author`` already has this name."""
-    other = crud.find_author(name)
-    if other is not None and other is not author:
-        abort(409, f"An author called {name!r} already exists (id {other.id}).")
+    # TODO(03-crud-api): part 2 (conflicts): abort with 409 when another author has this name.
+    return
+
+
+def refuse_author_with_books(author):
+    """Stop with 409 while ``author`` still has books."""
+    # The model would cascade to the books; the API refuses, so no catalogue vanishes by accident.
+    # TODO(03-crud-api): part 2 (conflicts): abort with 409 while the author still has books.
+    return
 
 
 @bp.get("/authors")
@@ -35,8 +41,8 @@ def list_authors():
 @bp.post("/authors")
 def create_author():
     """Create an author from ``{"name", "bio"}``; 201 with a Location, 409 for a taken name."""
-    # TODO(03-crud-api): validate (name required), refuse a taken name, create; 201 + Location.
-    raise NotImplementedError('TODO(03-crud-api): validate (name required), refuse a taken name, create; 201 + Location.')
+    # TODO(03-crud-api): validate (name required), refuse_taken_name(), create; 201 + Location.
+    raise NotImplementedError('TODO(03-crud-api): validate (name required), refuse_taken_name(), create; 201 + Location.')
 
 
 @bp.get("/authors/<int:author_id>")
@@ -49,12 +55,12 @@ def get_author(author_id):
 @bp.patch("/authors/<int:author_id>")
 def update_author(author_id):
     """Change only the fields present in the body; 409 when renaming to a taken name."""
-    # TODO(03-crud-api): find (404), validate a partial body, refuse a taken name (409), update.
-    raise NotImplementedError('TODO(03-crud-api): find (404), validate a partial body, refuse a taken name (409), update.')
+    # TODO(03-crud-api): find (404), validate a partial body, refuse_taken_name(), update.
+    raise NotImplementedError('TODO(03-crud-api): find (404), validate a partial body, refuse_taken_name(), update.')
 
 
 @bp.delete("/authors/<int:author_id>")
 def delete_author(author_id):
     """Delete an author who has no books (204); one who still has books is a 409."""
-    # TODO(03-crud-api): find (404); refuse with 409 while the author has books; else delete, 204.
-    raise NotImplementedError('TODO(03-crud-api): find (404); refuse with 409 while the author has books; else delete, 204.')
+    # TODO(03-crud-api): find (404), call refuse_author_with_books(author), delete, answer 204.
+    raise NotImplementedError('TODO(03-crud-api): find (404), call refuse_author_with_books(author), delete, answer 204.')

@@ -10,6 +10,7 @@ from . import crud
 from .db import db
 from .models import Book
 from .validation import (
+    MAX_INTEGER,
     InvalidFields,
     identifier,
     json_body,
@@ -50,12 +51,13 @@ def author_for(values):
 @bp.get("/books")
 def list_books():
     """List the books; ``?q=`` keeps titles containing it, ``?limit=`` caps the count."""
-    books = crud.list_books(title_contains=request.args.get("q", "").strip())
-    # type=int: a limit that is not a number becomes the default, None, and books[:None] is all.
-    limit = request.args.get("limit", default=None, type=int)
-    if limit is not None and limit < 0:
+    text = request.args.get("q", "").strip()
+    # type=int turns "abc" into None instead of raising, so a bad limit is ignored.
+    limit = request.args.get("limit", type=int)
+    if limit is not None and not 0 <= limit <= MAX_INTEGER:
         limit = None
-    return [book.to_dict() for book in books[:limit]]
+    # The filter and the limit become part of the SQL query: only the wanted rows are loaded.
+    return [book.to_dict() for book in crud.list_books(title_contains=text, limit=limit)]
 
 
 @bp.post("/books")

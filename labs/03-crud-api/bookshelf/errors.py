@@ -41,14 +41,14 @@ def error_headers(error):
 def handle_http_exception(error):
     """Answer an HTTP error (abort(404), a 405 from routing, InvalidFields, ...) as a problem."""
     # TODO(03-crud-api): return problem(...) with the error's code and description, its "errors"
-    # when it has them (InvalidFields), and its error_headers(). Until then: lab 02's JSON error.
+    # when it has them (InvalidFields), and its error_headers(). Until then: lab 01's error body.
     return {"error": error.description}, error.code, error_headers(error)
 
 
 def handle_integrity_error(error):
     """Answer a database constraint violation (a duplicate, a missing row) with 409 Conflict."""
-    # TODO(03-crud-api): roll the session back, then answer a 409 problem.
-    raise NotImplementedError('TODO(03-crud-api): roll the session back, then answer a 409 problem.')
+    # TODO(03-crud-api): part 2 (conflicts): roll the session back, then answer a 409 problem.
+    raise NotImplementedError('TODO(03-crud-api): part 2 (conflicts): roll the session back, then answer a 409 problem.')
 
 
 def init_app(app):

@@ -1,7 +1,7 @@
 """Fixtures for the lab's tests, in the style of Flask's tutorial.
 
-Every test gets a new application with its own SQLite file in a temporary folder, so tests never
-see each other's data. When the app uses Flask-SQLAlchemy the tables are created first.
+Every test gets a new application from the factory, so each one starts from the same sample
+books and no test sees what another one added.
 """
 
 import pytest
@@ -9,24 +9,9 @@ from bookshelf import create_app
 
 
 @pytest.fixture
-def app(tmp_path):
+def app():
     """A fresh application configured for testing."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bookshelf.sqlite'}",
-        }
-    )
-    db = app.extensions.get("sqlalchemy")
-    if db is not None:
-        with app.app_context():
-            db.create_all()
-    yield app
-    if db is not None:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return create_app({"TESTING": True, "SECRET_KEY": "test"})
 
 
 @pytest.fixture

@@ -19,10 +19,8 @@ def create_app(test_config=None):
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    # Each app gets its own store, so every test starts from the same sample books.
-    from . import db, store
+    from . import db
 
-    store.init_app(app)
     db.init_app(app)
 
     # Blueprints are imported here, not at the top, so importing the package has no side effects.

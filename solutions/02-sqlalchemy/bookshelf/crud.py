@@ -108,14 +108,35 @@ def get_book(book_id):
     ### END SOLUTION
 
 
-def list_books(title_contains=None):
-    """Return books sorted by id; ``title_contains`` keeps titles holding it, ignoring case."""
-    # TODO(02-sqlalchemy): select books ordered by id, filtered when title_contains is given.
+def list_books(title_contains=None, limit=None):
+    """Return books sorted by id; ``title_contains`` keeps titles holding it, ignoring case.
+
+    ``limit`` returns at most that many books: the database stops early, instead of Python
+    loading every row and throwing most of them away.
+    """
+    # TODO(02-sqlalchemy): select books ordered by id, filtered when title_contains is given,
+    # and limited (.limit()) when limit is given.
     ### BEGIN SOLUTION
     query = select(Book).order_by(Book.id)
     if title_contains:
         # icontains ignores case on every database; autoescape makes % and _ plain characters.
         query = query.where(Book.title.icontains(title_contains, autoescape=True))
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+    ### END SOLUTION
+
+
+def books_by_author_name(name):
+    """Return the books whose author is called ``name``, ignoring case, sorted by id."""
+    # TODO(02-sqlalchemy): join Book to its author and compare lower-case names.
+    ### BEGIN SOLUTION
+    query = (
+        select(Book)
+        .join(Book.author)
+        .where(func.lower(Author.name) == name.strip().lower())
+        .order_by(Book.id)
+    )
     return list(db.session.scalars(query))
     ### END SOLUTION
 

@@ -1,7 +1,9 @@
-"""An in-memory store of books, one per application instance.
+"""Lab 01's in-memory books: where the routes of lab 02 start.
 
-Lab 01 is about routes, not databases, so the data lives in a plain Python object kept in
-``app.extensions``. Lab 02 replaces it with a real database.
+At the start of lab 02 every /books route still answers from this store, exactly as in lab 01,
+so the API keeps working while you build the models and the helpers. One route at a time, you
+move them onto the database; once ``books.py`` no longer imports this module, nothing does, and
+lab 03 deletes it.
 """
 
 from flask import current_app
@@ -40,11 +42,23 @@ class BookStore:
         return dict(book)
 
 
-def init_app(app):
-    """Give ``app`` a fresh store holding the sample books."""
-    app.extensions["bookshelf_store"] = BookStore(SAMPLE_BOOKS)
-
-
 def get_store():
-    """Return the store of the application handling the current request."""
+    """Return the store of the current application, made with the sample books on first use."""
+    if "bookshelf_store" not in current_app.extensions:
+        current_app.extensions["bookshelf_store"] = BookStore(SAMPLE_BOOKS)
     return current_app.extensions["bookshelf_store"]
+
+
+# Lab 01's answers to the queries of two views, so those views can keep them until they move.
+
+
+def list_books(text, limit):
+    """The books whose title contains ``text`` (any case), at most ``limit`` of them."""
+    books = [book for book in get_store().all() if text.lower() in book["title"].lower()]
+    return books[:limit]
+
+
+def books_by_author(name):
+    """The books by one author, ignoring case."""
+    wanted = name.strip().lower()
+    return [book for book in get_store().all() if book["author"].lower() == wanted]

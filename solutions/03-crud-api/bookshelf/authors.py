@@ -19,9 +19,22 @@ def author_or_404(author_id):
 
 def refuse_taken_name(name, author=None):
     """Stop with 409 when another author than ``author`` already has this name."""
+    # TODO(03-crud-api): part 2 (conflicts): abort with 409 when another author has this name.
+    ### BEGIN SOLUTION stub: return
     other = crud.find_author(name)
     if other is not None and other is not author:
         abort(409, f"An author called {name!r} already exists (id {other.id}).")
+    ### END SOLUTION
+
+
+def refuse_author_with_books(author):
+    """Stop with 409 while ``author`` still has books."""
+    # The model would cascade to the books; the API refuses, so no catalogue vanishes by accident.
+    # TODO(03-crud-api): part 2 (conflicts): abort with 409 while the author still has books.
+    ### BEGIN SOLUTION stub: return
+    if author.books:
+        abort(409, f"The author still has {len(author.books)} book(s); delete those first.")
+    ### END SOLUTION
 
 
 @bp.get("/authors")
@@ -36,7 +49,7 @@ def list_authors():
 @bp.post("/authors")
 def create_author():
     """Create an author from ``{"name", "bio"}``; 201 with a Location, 409 for a taken name."""
-    # TODO(03-crud-api): validate (name required), refuse a taken name, create; 201 + Location.
+    # TODO(03-crud-api): validate (name required), refuse_taken_name(), create; 201 + Location.
     ### BEGIN SOLUTION
     values = validate(json_body(), AUTHOR_FIELDS, required=("name",))
     refuse_taken_name(values["name"])
@@ -59,7 +72,7 @@ def get_author(author_id):
 @bp.patch("/authors/<int:author_id>")
 def update_author(author_id):
     """Change only the fields present in the body; 409 when renaming to a taken name."""
-    # TODO(03-crud-api): find (404), validate a partial body, refuse a taken name (409), update.
+    # TODO(03-crud-api): find (404), validate a partial body, refuse_taken_name(), update.
     ### BEGIN SOLUTION
     author = author_or_404(author_id)
     values = validate(json_body(), AUTHOR_FIELDS, partial=True)
@@ -73,12 +86,10 @@ def update_author(author_id):
 @bp.delete("/authors/<int:author_id>")
 def delete_author(author_id):
     """Delete an author who has no books (204); one who still has books is a 409."""
-    # TODO(03-crud-api): find (404); refuse with 409 while the author has books; else delete, 204.
+    # TODO(03-crud-api): find (404), call refuse_author_with_books(author), delete, answer 204.
     ### BEGIN SOLUTION
     author = author_or_404(author_id)
-    # The model would cascade to the books; the API refuses, so no catalogue vanishes by accident.
-    if author.books:
-        abort(409, f"The author still has {len(author.books)} book(s); delete those first.")
+    refuse_author_with_books(author)
     crud.delete_author(author)  # nothing cascades: the author has no books
     return "", 204
     ### END SOLUTION

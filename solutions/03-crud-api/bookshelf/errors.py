@@ -40,7 +40,7 @@ def error_headers(error):
 def handle_http_exception(error):
     """Answer an HTTP error (abort(404), a 405 from routing, InvalidFields, ...) as a problem."""
     # TODO(03-crud-api): return problem(...) with the error's code and description, its "errors"
-    # when it has them (InvalidFields), and its error_headers(). Until then: lab 02's JSON error.
+    # when it has them (InvalidFields), and its error_headers(). Until then: lab 01's error body.
     ### BEGIN SOLUTION stub: return {"error": error.description}, error.code, error_headers(error)
     extra = {"errors": error.errors} if getattr(error, "errors", None) else {}
     response = problem(error.code, error.description, **extra)
@@ -51,7 +51,7 @@ def handle_http_exception(error):
 
 def handle_integrity_error(error):
     """Answer a database constraint violation (a duplicate, a missing row) with 409 Conflict."""
-    # TODO(03-crud-api): roll the session back, then answer a 409 problem.
+    # TODO(03-crud-api): part 2 (conflicts): roll the session back, then answer a 409 problem.
     ### BEGIN SOLUTION
     db.session.rollback()  # the failed flush leaves the session unusable until then
     return problem(409, "The request conflicts with data already stored.")

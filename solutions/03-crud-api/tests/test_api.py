@@ -66,3 +66,20 @@ def test_invalid_fields_are_a_422_problem(client):
     assert response.status_code == 422, body(response)
     assert response.mimetype == PROBLEM, response.mimetype
     assert {"title", "year"} <= set(response.get_json()["errors"]), body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="Your own test: write the body of this test in tests/test_api.py."
+)
+def test_patch_review_with_only_a_rating_keeps_the_body(client):
+    # TODO(03-crud-api): write this test with the client fixture: create a book and a review
+    # (POST), PATCH the review with {"rating": 2}, then assert 200, rating 2 and the old body.
+    ### BEGIN SOLUTION
+    book = client.post("/books", json={"title": "Kindred", "author": "Octavia E. Butler"})
+    data = {"book_id": book.get_json()["id"], "username": "ada", "rating": 5, "body": "Vivid."}
+    review_id = client.post("/reviews", json=data).get_json()["id"]
+    response = client.patch(f"/reviews/{review_id}", json={"rating": 2})
+    assert response.status_code == 200, body(response)
+    assert response.get_json()["rating"] == 2, body(response)
+    assert response.get_json()["body"] == "Vivid.", body(response)
+    ### END SOLUTION
