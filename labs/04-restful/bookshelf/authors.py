@@ -91,8 +91,8 @@ class AuthorList(Resource):
 
     def post(self):
         """Create an author from ``{"name", "bio"}``; 201 with a Location, 409 for a taken name."""
-        # TODO(04-restful): validate, refuse a taken name, create; 201 + Location (endpoint "author").
-        raise NotImplementedError('TODO(04-restful): validate, refuse a taken name, create; 201 + Location (endpoint "author").')
+        # TODO(04-restful): validate, refuse a taken name, create; 201 + Location ("author").
+        raise NotImplementedError('TODO(04-restful): validate, refuse a taken name, create; 201 + Location ("author").')
 
 
 class AuthorItem(Resource):

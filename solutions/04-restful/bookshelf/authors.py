@@ -92,7 +92,7 @@ class AuthorList(Resource):
 
     def post(self):
         """Create an author from ``{"name", "bio"}``; 201 with a Location, 409 for a taken name."""
-        # TODO(04-restful): validate, refuse a taken name, create; 201 + Location (endpoint "author").
+        # TODO(04-restful): validate, refuse a taken name, create; 201 + Location ("author").
         ### BEGIN SOLUTION
         values = validate(json_body(), AUTHOR_FIELDS, required=("name",))
         refuse_taken_name(values["name"])
