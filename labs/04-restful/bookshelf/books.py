@@ -145,8 +145,8 @@ class BookItem(Resource):
 
     def delete(self, book_id):
         """Delete a book and its reviews; answer 204 with an empty body."""
-        # TODO(04-restful): find (404), delete, answer an empty 204 (a Response, not "").
-        raise NotImplementedError('TODO(04-restful): find (404), delete, answer an empty 204 (a Response, not "").')
+        # TODO(04-restful): find (404), delete, answer an empty 204 Response.
+        raise NotImplementedError('TODO(04-restful): find (404), delete, answer an empty 204 Response.')
 
 
 class BooksByAuthor(Resource):

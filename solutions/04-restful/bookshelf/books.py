@@ -164,7 +164,7 @@ class BookItem(Resource):
 
     def delete(self, book_id):
         """Delete a book and its reviews; answer 204 with an empty body."""
-        # TODO(04-restful): find (404), delete, answer an empty 204 (a Response, not "").
+        # TODO(04-restful): find (404), delete, answer an empty 204 Response.
         ### BEGIN SOLUTION
         crud.delete_book(book_or_404(book_id))
         return Response(status=204)
