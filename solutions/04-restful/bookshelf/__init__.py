@@ -32,7 +32,7 @@ def create_app(test_config=None):
     ### BEGIN SOLUTION stub: register_blueprints(app)
     from . import api
 
-    api.init_app(app)
+    api.init_app(app)  # the resources answer from here on; no blueprint is registered
     ### END SOLUTION
     return app
 
