@@ -47,13 +47,16 @@ def test_book_isbn_is_stored_without_hyphens(client, database):
 
 
 @pytest.mark.grade(
-    points=2, hint="An ISBN that is not 10 or 13 digits (the last of 10 may be X) is a 422."
+    points=2,
+    hint="An ISBN must be 10 or 13 digits (hyphens and spaces dropped; the last of 10 may be X).",
 )
 def test_malformed_isbn_is_422(client, database):
     for isbn in ("12345", "978-0-441-17271-99", "97804411727X9", "ISBN", "", 9780441172719):
         response = client.post("/books", json={"title": "T", "author": "A", "isbn": isbn})
         assert "isbn" in field_errors(response, 422), (isbn, response.text)
     assert count(database, "books") == 0 and count(database, "authors") == 0
+    accepted = create_book(client, isbn="0 8070 8305 4")
+    assert accepted.get("isbn") == "0807083054", accepted
 
 
 @pytest.mark.grade(
@@ -147,35 +150,24 @@ def test_publication_year_must_be_sensible(client, database):
 
 @pytest.mark.grade(
     points=2,
-    hint="Limit text lengths: title 300, author name 200, username 80 characters; else 422.",
+    hint="Limit lengths: title 300, name 200, username 80, bio and review body 5000; else 422.",
 )
 def test_overlong_text_is_422_and_stores_nothing(client, database):
     checks = [
         ("/books", {"title": "t" * 301, "author": "A"}, "title"),
         ("/books", {"title": "T", "author": "a" * 201}, "author"),
         ("/authors", {"name": "n" * 201}, "name"),
+        ("/authors", {"name": "Fine", "bio": "b" * 5001}, "bio"),
     ]
     for url, data, field in checks:
         assert field in field_errors(client.post(url, json=data), 422), (url, field)
     book = create_book(client, title="t" * 300)
     review = {"book_id": book["id"], "username": "u" * 81, "rating": 3}
     assert "username" in field_errors(client.post("/reviews", json=review), 422)
+    review = {"book_id": book["id"], "username": "u" * 80, "rating": 3, "body": "b" * 5001}
+    assert "body" in field_errors(client.post("/reviews", json=review), 422)
     assert count(database, "books") == 1 and count(database, "users") == 0
-
-
-@pytest.mark.grade(
-    points=2, hint="A field the endpoint does not know (a typo, or 'id') is a 422 naming it."
-)
-def test_unknown_fields_are_422_naming_them(client, database):
-    response = client.post("/books", json={"title": "T", "author": "A", "titel": "typo"})
-    assert "titel" in field_errors(response, 422), response.text
-    response = client.post("/authors", json={"name": "Someone", "id": 99})
-    assert "id" in field_errors(response, 422), response.text
-    book = create_book(client)
-    response = client.patch(f"/books/{book['id']}", json={"title": "New", "rating": 5})
-    assert "rating" in field_errors(response, 422), response.text
-    assert database.scalar("SELECT title FROM books") == "Dune"
-    assert count(database, "authors", "name = ?", ("Someone",)) == 0
+    assert count(database, "authors") == 1 and count(database, "reviews") == 0
 
 
 @pytest.mark.app_config(TESTING=False)

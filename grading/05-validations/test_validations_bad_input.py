@@ -89,6 +89,7 @@ def test_bad_input_to_authors_collection(client, database):
         ({"name": LONG}, "name"),
         ({"name": "Fine", "bio": 12}, "bio"),
         ({"name": "Fine", "bio": ["x"]}, "bio"),
+        ({"name": "Fine", "bio": LONG}, "bio"),
         ({"name": "Fine", "nickname": "F"}, "nickname"),
         ({"name": "Fine", "id": 1}, "id"),
         ({"name": "Fine", "books": []}, "books"),
@@ -219,6 +220,7 @@ def test_bad_input_to_reviews_collection(client, database):
         ({**good, "username": LONG}, "username"),
         ({**good, "username": 5}, "username"),
         ({**good, "body": 5}, "body"),
+        ({**good, "body": LONG}, "body"),
         ({**good, "stars": 5}, "stars"),
         ({**good, "user_id": 1}, "user_id"),
     ]
@@ -246,6 +248,7 @@ def test_bad_input_to_one_review(client, database):
         ({"rating": False}, "rating"),
         ({"body": 3}, "body"),
         ({"body": {"text": "x"}}, "body"),
+        ({"body": LONG}, "body"),
         ({"book_id": 1}, "book_id"),
         ({"username": "someone-else"}, "username"),
         ({"rating": 3, "comment": "x"}, "comment"),
