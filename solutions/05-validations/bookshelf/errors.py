@@ -105,7 +105,7 @@ def handle_invalid_value(error):
     # TODO(05-validations): roll back (the half-changed row must never be saved), then answer a
     # 422 problem with errors {error.field: error.message}.
     ### BEGIN SOLUTION
-    db.session.rollback()
+    db.session.rollback()  # a row changed half-way must never reach a later commit
     errors = {error.field: error.message}
     return problem(422, "A field has a value the model refuses.", errors=errors)
     ### END SOLUTION
