@@ -65,5 +65,5 @@ class AuthorItem(Resource):
         if author.books:
             abort(409, f"The author still has {len(author.books)} book(s); delete those first.")
         crud.delete_author(author)
-        # A Response is sent as it is; "" would be turned into the JSON string "".
+        # A Response goes out as it is: no body, and no JSON Content-Type on nothing.
         return Response(status=204)

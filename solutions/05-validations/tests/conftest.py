@@ -1,32 +1,53 @@
 """Fixtures for the lab's tests, in the style of Flask's tutorial.
 
 Every test gets a new application with its own SQLite file in a temporary folder, so tests never
-see each other's data. When the app uses Flask-SQLAlchemy the tables are created first.
+see each other's data; its tables are created first. ``production_client`` talks to an app
+configured as in production (``TESTING`` off).
 """
 
 import pytest
 from bookshelf import create_app
 
 
+def make_app(path, testing=True):
+    """An application with its own SQLite file at ``path``, its tables created."""
+    app = create_app(
+        {
+            "TESTING": testing,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+        }
+    )
+    with app.app_context():
+        app.extensions["sqlalchemy"].create_all()
+    return app
+
+
+def dispose(app):
+    """Close the app's database connections, so the temporary folder can go."""
+    with app.app_context():
+        app.extensions["sqlalchemy"].session.remove()
+        app.extensions["sqlalchemy"].engine.dispose()
+
+
 @pytest.fixture
 def app(tmp_path):
     """A fresh application configured for testing."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'bookshelf.sqlite'}",
-        }
-    )
-    db = app.extensions.get("sqlalchemy")
-    if db is not None:
-        with app.app_context():
-            db.create_all()
+    app = make_app(tmp_path / "bookshelf.sqlite")
     yield app
-    if db is not None:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    dispose(app)
+
+
+@pytest.fixture
+def production_client(tmp_path):
+    """A test client of an app configured as in production: TESTING off.
+
+    With TESTING on, Flask re-raises exceptions, which hides how Flask-RESTful answers errors
+    in production. Both configurations must give the same answers.
+    """
+    app = make_app(tmp_path / "production.sqlite", testing=False)
+    yield app.test_client()
+    dispose(app)
 
 
 @pytest.fixture
