@@ -40,7 +40,7 @@ def test_models_refuse_blank_names(call, student_error, database):
 
 
 @pytest.mark.grade(
-    points=2, hint="@validates('rating') on Review: a whole number from 1 to 5, not True or 4.5."
+    points=2, hint="@validates on Review: rating a whole number 1 to 5 (not True, 4.5), body text."
 )
 def test_model_refuses_ratings_outside_1_to_5(call, student_error, model_ref, database):
     author = call("crud.create_author", "Rated Author")
@@ -51,9 +51,11 @@ def test_model_refuses_ratings_outside_1_to_5(call, student_error, model_ref, da
         message = refuses(call, student_error, "crud.add_review", *refs, rating)
         assert "rating" in message.lower() or "1" in message, message
     assert count(database, "reviews") == 0
-    review = call("crud.add_review", *refs, 5)
-    refuses(call, student_error, "crud.update_review", model_ref("Review", review["id"]), rating=9)
-    assert database.scalar("SELECT rating FROM reviews") == 5
+    review = model_ref("Review", call("crud.add_review", *refs, 5, "Fine.")["id"])
+    refuses(call, student_error, "crud.update_review", review, rating=9)
+    refuses(call, student_error, "crud.update_review", review, body=["not", "text"])
+    refuses(call, student_error, "crud.update_review", review, body="b" * 5001)
+    assert database.one("SELECT rating, body FROM reviews") == {"rating": 5, "body": "Fine."}
 
 
 @pytest.mark.grade(
