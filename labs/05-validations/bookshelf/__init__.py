@@ -30,5 +30,5 @@ def create_app(test_config=None):
 
     from . import api
 
-    api.init_app(app)
+    api.init_app(app)  # the resources answer from here on; no blueprint is registered
     return app

@@ -64,6 +64,6 @@ class AuthorItem(Resource):
         author = author_or_404(author_id)
         if author.books:
             abort(409, f"The author still has {len(author.books)} book(s); delete those first.")
-        crud.delete_author(author)
+        crud.delete_author(author)  # nothing cascades: the author has no books
         # A Response goes out as it is: no body, and no JSON Content-Type on nothing.
         return Response(status=204)

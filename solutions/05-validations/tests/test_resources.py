@@ -5,35 +5,61 @@ from flask_restful import Resource
 
 PROBLEM = "application/problem+json"
 
-# The URL rules of the API and the endpoint name of the resource that serves each one.
-API_ENDPOINTS = {
-    "/": "index",
-    "/authors": "authors",
-    "/authors/<int:author_id>": "author",
-    "/books": "books",
-    "/books/<int:book_id>": "book",
-    "/books/author/<name>": "books_by_author",
-    "/reviews": "reviews",
-    "/reviews/<int:review_id>": "review",
-}
-
 
 def body(response):
     """The response body as text, for assertion messages."""
     return response.get_data(as_text=True)
 
 
-@pytest.mark.grade(
-    points=2,
-    hint="Register each Resource with api.add_resource(Class, url, endpoint=...), then call "
-    "api.init_app(app) in create_app instead of register_blueprints(app).",
-)
-def test_every_url_is_served_by_one_resource(app):
+def assert_served_by_resources(app, expected):
+    """Each URL rule of ``expected`` is served by its Resource class under its endpoint name."""
     rules = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
-    for url, endpoint in API_ENDPOINTS.items():
-        assert rules.get(url) == endpoint, f"{url} is served by {rules.get(url)!r}"
+    for url, (endpoint, class_name) in expected.items():
+        assert rules.get(url) == endpoint, f"{url} is served by endpoint {rules.get(url)!r}"
         view_class = getattr(app.view_functions[endpoint], "view_class", None)
         assert view_class is not None and issubclass(view_class, Resource), (url, view_class)
+        assert view_class.__name__ == class_name, (url, view_class)
+
+
+REGISTER_HINT = (
+    "In api.init_app, add the resource with api.add_resource(Class, url, endpoint=...); "
+    "then call api.init_app(app) in create_app instead of register_blueprints(app)."
+)
+
+
+@pytest.mark.grade(points=2, hint=REGISTER_HINT)
+def test_authors_are_served_by_resources(app):
+    assert_served_by_resources(
+        app,
+        {
+            "/authors": ("authors", "AuthorList"),
+            "/authors/<int:author_id>": ("author", "AuthorItem"),
+        },
+    )
+
+
+@pytest.mark.grade(points=2, hint=REGISTER_HINT)
+def test_books_are_served_by_resources(app):
+    assert_served_by_resources(
+        app,
+        {
+            "/books": ("books", "BookList"),
+            "/books/<int:book_id>": ("book", "BookItem"),
+            "/books/author/<name>": ("books_by_author", "BooksByAuthor"),
+        },
+    )
+
+
+@pytest.mark.grade(points=2, hint=REGISTER_HINT)
+def test_reviews_and_the_root_are_served_by_resources(app):
+    assert_served_by_resources(
+        app,
+        {
+            "/reviews": ("reviews", "ReviewList"),
+            "/reviews/<int:review_id>": ("review", "ReviewItem"),
+            "/": ("index", "Index"),
+        },
+    )
 
 
 @pytest.mark.grade(
@@ -62,13 +88,19 @@ def test_second_review_is_a_409_problem_in_production(production_client):
 
 
 @pytest.mark.grade(
-    points=1, hint="validate() reports a field it has no check for as a 422 error on that field."
+    points=2, hint="validate() reports a field it has no check for as a 422 error on that field."
 )
-def test_unknown_field_is_a_422_problem(client):
+def test_unknown_fields_are_422_problems(client):
     response = client.post("/authors", json={"name": "Ann Leckie", "nickname": "Ann"})
     assert response.status_code == 422, body(response)
     assert "nickname" in response.get_json()["errors"], body(response)
     assert client.get("/authors").get_json() == [], "a refused request must create nothing"
+    book = client.post("/books", json={"title": "Dawn", "author": "O. Butler"}).get_json()
+    review = {"book_id": book["id"], "username": "ada", "rating": 4}
+    review_id = client.post("/reviews", json=review).get_json()["id"]
+    moved = client.patch(f"/reviews/{review_id}", json={"book_id": 99})
+    assert moved.status_code == 422, body(moved)
+    assert "book_id" in moved.get_json()["errors"], body(moved)
 
 
 @pytest.mark.grade(
