@@ -104,27 +104,27 @@ def test_cookies_are_secure_in_production(client):
 @pytest.mark.grade(
     points=2,
     hint="POST /auth/signup answers broken JSON 400, a body that is not JSON 415, and missing, "
-    "empty, wrongly typed or huge fields 422 problems; it stores nobody until a body is valid.",
+    "empty, unknown, wrongly typed or huge fields 422 problems; it stores nobody until then.",
 )
 def test_signup_rejects_bad_input(client, database):
-    short_or_long = [
+    more = [
         {"username": "rita", "password": "short"},
         {"username": "rita", "password": "x" * 129},
         {"username": "r" * 81, "password": "long-enough-secret"},
+        {"username": "rita", "password": "long-enough-secret", "favourite": "an unknown field"},
     ]
-    assert_rejects_bad_bodies(client, "/auth/signup", BAD_CREDENTIALS + short_or_long)
+    assert_rejects_bad_bodies(client, "/auth/signup", BAD_CREDENTIALS + more)
     assert database.scalar("SELECT count(*) FROM users") == 0, "a rejected sign-up stored a user"
     response = client.post(
-        "/auth/signup",
-        json={"username": "rita", "password": "long-enough-secret", "favourite": "unknown fields"},
+        "/auth/signup", json={"username": "rita", "password": "long-enough-secret"}
     )
     assert response.status_code == 201, body(response)
 
 
 @pytest.mark.grade(
     points=2,
-    hint="POST /auth/login answers broken JSON 400, not JSON 415, missing or wrongly typed "
-    "fields (and a 'remember' that is not true/false) 422 problems; never a 500.",
+    hint="POST /auth/login answers broken JSON 400, not JSON 415, missing, unknown or wrongly "
+    "typed fields (and a 'remember' that is not true/false) 422 problems; never a 500.",
 )
 def test_login_rejects_bad_input(client):
     created = client.post(
@@ -138,8 +138,12 @@ def test_login_rejects_bad_input(client):
         if not any(value in ("", "   ") for value in item.values())
         and item.get("password") != ""
     ]
-    remember = {"username": "rita", "password": "long-enough-secret", "remember": "yes"}
-    assert_rejects_bad_bodies(client, "/auth/login", typed_wrong + [remember])
+    typed_wrong += [
+        {"username": "rita", "password": "long-enough-secret", "remember": "yes"},
+        {"username": "rita", "password": "long-enough-secret", "remember": 1},
+        {"username": "rita", "password": "long-enough-secret", "role": "admin"},
+    ]
+    assert_rejects_bad_bodies(client, "/auth/login", typed_wrong)
     assert client.get("/auth/me").status_code == 401, "a rejected log-in logged someone in"
     log_in(client, "rita", "long-enough-secret")
 
@@ -170,8 +174,8 @@ def test_wrong_methods_on_auth_urls_are_405(client):
 
 @pytest.mark.grade(
     points=1,
-    hint="PATCH /users/<id> takes {\"role\": \"reader\"|\"librarian\"|\"admin\"}; anything else "
-    "is a 400/415/422 problem and an unknown id a 404; the user is left unchanged.",
+    hint="PATCH /users/<id> takes only {\"role\": \"reader\"|\"librarian\"|\"admin\"}; anything "
+    "else is a 400/415/422 problem and an unknown id a 404; the user is left unchanged.",
 )
 def test_role_changes_reject_bad_input(client, runner, database):
     create_admin(runner)
@@ -185,11 +189,12 @@ def test_role_changes_reject_bad_input(client, runner, database):
         response = client.patch(url, json={"role": role})
         assert_problem(response, 422, role)
         assert "role" in response.get_json().get("errors", {}), (role, body(response))
+    assert_problem(client.patch(url, json={"role": "admin", "password": "new-secret"}), 422)
     assert_problem(client.patch(url, json=["role", "admin"]), (400, 422))
     assert_problem(client.patch("/users/4040", json={"role": "reader"}), 404)
     assert_problem(client.get("/users/99999999999999999999999"), 404)
     assert database.scalar("SELECT role FROM users WHERE id = ?", (rita_id,)) == "reader"
-    changed = client.patch(url, json={"role": "librarian", "username": "ignored"})
+    changed = client.patch(url, json={"role": "librarian"})
     assert changed.status_code == 200 and changed.get_json()["role"] == "librarian", body(changed)
     assert changed.get_json()["username"] == "rita", body(changed)
 
@@ -212,7 +217,7 @@ def test_admin_cannot_demote_or_delete_themselves(client, runner, database):
 @pytest.mark.grade(
     points=2,
     hint="The writer of a new review is the logged-in user (current_user); a 'username' in "
-    "the body cannot speak for someone else.",
+    "the body is then an unknown field (422), so nobody writes in someone else's name.",
 )
 def test_review_writer_is_the_logged_in_user(client, runner, database):
     create_admin(runner)
@@ -223,9 +228,13 @@ def test_review_writer_is_the_logged_in_user(client, runner, database):
     author = client.post("/authors", json={"name": "Some Author"}).get_json()
     book = client.post("/books", json={"title": "Some Book", "author_id": author["id"]}).get_json()
     log_in(client, "rita", "rita-pw-1")
-    response = client.post(
+    impostor = client.post(
         "/reviews", json={"book_id": book["id"], "rating": 3, "username": "otto"}
     )
+    assert_problem(impostor, 422)
+    assert "username" in impostor.get_json().get("errors", {}), body(impostor)
+    assert database.scalar("SELECT count(*) FROM reviews") == 0, "a refused review was stored"
+    response = client.post("/reviews", json={"book_id": book["id"], "rating": 3})
     assert response.status_code == 201, body(response)
     assert response.get_json()["username"] == "rita", body(response)
     writer = database.scalar(
