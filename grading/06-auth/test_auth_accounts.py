@@ -80,11 +80,16 @@ def test_signup_cannot_choose_a_role(client, database):
     assert client.get("/users").status_code == 403, "a reader must not list the users"
 
 
-@pytest.mark.grade(points=1, hint="Signing up with a username that exists is a 409 problem.")
+@pytest.mark.grade(
+    points=1,
+    hint="Signing up with a username that exists is a 409 problem naming username "
+    "(uq_users_username, answered by errors.py).",
+)
 def test_signup_with_a_taken_username_is_409(client, database):
     sign_up(client, "rita", "rita-secret")
     response = client.post("/auth/signup", json={"username": "rita", "password": "other-secret"})
     assert_problem(response, 409)
+    assert "username" in response.get_json().get("errors", {}), body(response)
     assert database.scalar("SELECT count(*) FROM users WHERE username = 'rita'") == 1
 
 

@@ -151,7 +151,7 @@ def test_login_rejects_bad_input(client):
 @pytest.mark.grade(
     points=1,
     hint="Wrong methods on the auth and users URLs are 405 problems with an Allow header; the "
-    "endpoints themselves still work.",
+    "endpoints themselves still work (log-out ignores any body).",
 )
 def test_wrong_methods_on_auth_urls_are_405(client):
     for method, url in (
@@ -169,7 +169,11 @@ def test_wrong_methods_on_auth_urls_are_405(client):
         assert response.headers.get("Allow"), (method, url, response.headers)
     created = client.post("/auth/signup", json={"username": "rita", "password": "rita-secret"})
     assert created.status_code == 201, body(created)
-    assert client.get("/auth/me").status_code == 200
+    assert client.get("/auth/me", query_string={"id": "1' OR 1=1"}).status_code == 200
+    # Log-out reads no body, so even a broken one cannot make it fail.
+    broken = client.post("/auth/logout", data='{"bye": ', content_type="application/json")
+    assert broken.status_code == 204, body(broken)
+    assert_problem(client.get("/auth/me"), 401)
 
 
 @pytest.mark.grade(

@@ -24,7 +24,6 @@ from .errors import problem
 from .models import User
 from .validation import (
     ROLES,
-    FieldConflict,
     boolean,
     given_password,
     json_body,
@@ -126,9 +125,10 @@ def authenticate(name, password):
 @bp.post("/signup")
 def signup():
     """Create a reader from ``{"username", "password"}`` and log them in; 201, 409 if taken."""
-    # TODO(06-auth): validate SIGNUP_FIELDS (both required), 409 for a taken name, create the
-    # user (always a reader), log them in; 201 with the user and Location: their /users URL.
-    raise NotImplementedError('TODO(06-auth): validate SIGNUP_FIELDS (both required), 409 for a taken name, create the')
+    # TODO(06-auth): validate SIGNUP_FIELDS (both required), create the user (always a reader),
+    # log them in; 201 with the user and Location: their /users URL. (A taken name breaks
+    # uq_users_username, which errors.py already answers with a 409 naming username.)
+    raise NotImplementedError('TODO(06-auth): validate SIGNUP_FIELDS (both required), create the user (always a reader),')
 
 
 @bp.post("/login")

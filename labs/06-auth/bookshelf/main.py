@@ -16,6 +16,12 @@ def describe_api():
             "books_by_author": "/books/author/<name>",
             "reviews": "/reviews",
             "review": "/reviews/<review_id>",
+            "users": "/users",
+            "user": "/users/<user_id>",
+            "signup": "/auth/signup",
+            "login": "/auth/login",
+            "logout": "/auth/logout",
+            "me": "/auth/me",
         },
     }
 
