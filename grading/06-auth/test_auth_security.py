@@ -290,3 +290,25 @@ def test_login_disabled_lets_every_request_through(client):
     assert client.get("/users").status_code == 200
     assert_problem(client.get("/auth/me"), 401)
     assert client.delete(review_url).status_code == 204
+
+
+@pytest.mark.grade(
+    points=2,
+    hint="With TESTING=False (production) 401 and 403 stay problem details: the decorators "
+    "run inside Flask-RESTful resources, whose errors must still reach errors.py.",
+)
+@pytest.mark.app_config(TESTING=False, SECRET_KEY="a long production-like secret", **FAST_HASH)
+def test_401_and_403_are_problems_in_production(client, runner):
+    create_admin(runner)
+    assert_problem(client.post("/authors", json={"name": "Nobody's Author"}), 401)
+    assert_problem(client.get("/users"), 401)
+    rita = client.post("/auth/signup", json={"username": "rita", "password": "rita-secret"})
+    assert rita.status_code == 201, body(rita)
+    assert_problem(client.post("/authors", json={"name": "Rita's Author"}), 403)
+    assert_problem(client.patch("/users/1", json={"role": "reader"}), 403)
+    assert_problem(client.get("/users/1"), 403)
+    log_in(client, "ada", ADMIN_PASSWORD)
+    for payload in ({"name": ""}, {"name": 10**30}, {"name": "Fine", "extra": 1}):
+        assert_problem(client.post("/authors", json=payload), 422, payload)
+    assert_problem(client.post("/authors", data="{", content_type="application/json"), 400)
+    assert client.post("/authors", json={"name": "Shelved"}).status_code == 201
