@@ -7,6 +7,7 @@ interpreter. This plugin, loaded by the course root's ``conftest.py``, takes ove
 with its message and hint. Inside ``labs/<id>/``, plain ``pytest`` runs that one lab directly.
 """
 
+import os
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,17 @@ from .manifest import MANIFEST_NAME, MODULE_ID
 from .testrun import run_pytest
 
 LAB_TIMEOUT = 300
+# Set while a lab's own process runs: that process loads this plugin too (the course root's
+# conftest.py is above the lab) and must collect the lab's tests itself, not start another.
+INSIDE_A_LAB = "STUDYGUIDE_INSIDE_A_LAB"
 LAB_CHECKS = pytest.StashKey[list]()
 
 
-def _is_lab(path):
-    """True for ``<course>/labs/<id>/`` folders that hold visible tests."""
+def _is_lab(path, rootpath):
+    """True for ``<course>/labs/<id>/`` folders with visible tests, below pytest's rootdir."""
     return (
-        path.parent.name == "labs"
+        rootpath in path.parents
+        and path.parent.name == "labs"
         and MODULE_ID.match(path.name) is not None
         and (path / "tests").is_dir()
         and (path.parent.parent / MANIFEST_NAME).is_file()
@@ -32,7 +37,9 @@ def _is_lab(path):
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path, parent):
     """Collect a lab folder as one :class:`LabTests` instead of importing its package here."""
-    if _is_lab(Path(path)):
+    if os.environ.get(INSIDE_A_LAB):
+        return None
+    if _is_lab(Path(path), parent.config.rootpath):
         return LabTests.from_parent(parent, path=Path(path))
     return None
 
@@ -43,7 +50,13 @@ class LabTests(pytest.Directory):
     def collect(self):
         """Run the lab's tests in a separate process and yield one check per test."""
         extra = ["--collect-only"] if self.config.option.collectonly else []
-        run = run_pytest(self.path, [self.path / "tests"], extra_args=extra, timeout=LAB_TIMEOUT)
+        os.environ[INSIDE_A_LAB] = "1"
+        try:
+            run = run_pytest(
+                self.path, [self.path / "tests"], extra_args=extra, timeout=LAB_TIMEOUT
+            )
+        finally:
+            del os.environ[INSIDE_A_LAB]
         earlier = earlier_module_tests(self.path)
         for error in run.collect_errors:
             yield LabProblem.from_parent(
