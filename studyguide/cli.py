@@ -113,17 +113,41 @@ def cmd_check(args):
     return 1 if failed else 0
 
 
-def cmd_release(args):
-    """Write the student edition of the course to a new folder and verify it leaks nothing."""
-    from .release import build_release, earlier_answers_warning, release_leaks
+def release_plan(course, module_ids):
+    """The modules to release and what to tell the instructor about them.
 
-    course = load_course(args.root)
-    if args.modules:
-        modules = modules_or_available(course, args.modules)
+    Without module ids only the first available module is released: lab NN holds the answers
+    of lab NN-1, so later modules are released as the class reaches them.
+    """
+    if module_ids:
+        modules = sorted(modules_or_available(course, module_ids), key=lambda m: m.number)
+        notes = []
     else:
         modules = list(course.available[:1])
         if not modules:
             raise StudyguideError("no module is available yet: there is nothing to release")
+        later = [m.id for m in course.available[1:]]
+        notes = (
+            [
+                "Only the first module is released. Each lab starts from the finished lab before "
+                "it, so release the next ones as the class reaches them, e.g. "
+                f"`studyguide release OUT {modules[0].id} {later[0]} --force`."
+            ]
+            if later
+            else []
+        )
+    from .release import earlier_answers_warning
+
+    warning = earlier_answers_warning(course, modules)
+    return modules, notes + ([warning] if warning else [])
+
+
+def cmd_release(args):
+    """Write the student edition of the course to a new folder and verify it leaks nothing."""
+    from .release import build_release, release_leaks
+
+    course = load_course(args.root)
+    modules, notes = release_plan(course, args.modules)
     out = build_release(course, Path(args.out), [m.id for m in modules], force=args.force)
     leaks = release_leaks(course, out)
     for leak in leaks:
@@ -131,17 +155,8 @@ def cmd_release(args):
     if leaks:
         return 1
     print(f"student edition of {', '.join(m.id for m in modules)} written to {out}")
-    if not args.modules:
-        later = [m.id for m in course.available[1:]]
-        if later:
-            print(
-                f"Only the first module is released. Each lab starts from the finished lab "
-                f"before it, so release the next ones as the class reaches them, e.g. "
-                f"`studyguide release {args.out} {modules[0].id} {later[0]} --force`."
-            )
-    warning = earlier_answers_warning(course, modules)
-    if warning:
-        print(warning)
+    for note in notes:
+        print(note)
     return 0
 
 
