@@ -142,3 +142,22 @@ def test_student_release_has_no_solutions_graders_or_markers(course, tmp_path):
     with pytest.raises(FileExistsError):
         build_release(course, tmp_path, force=True)
     shutil.rmtree(out)
+
+
+def test_every_lab_names_the_tests_it_carries_from_earlier_modules(course):
+    """Progress counts a lab's own checks apart from those carried over (see lab_hints)."""
+    from studyguide.lab_hints import earlier_module_tests
+
+    previous = None
+    for module in course.available:
+        solution = course.path("solutions", module)
+        assert "-p studyguide.lab_hints" in (solution / "pytest.ini").read_text(), module.id
+        declared = set(earlier_module_tests(solution))
+        assert all((solution / path).exists() for path in declared), (module.id, declared)
+        files = {f"tests/{p.name}" for p in (solution / "tests").glob("test_*.py")}
+        if previous is not None:
+            earlier_files = course.path("solutions", previous) / "tests"
+            carried = {f"tests/{p.name}" for p in earlier_files.glob("test_*.py")} & files
+            assert carried <= declared, f"{module.id}: add {carried - declared} to pytest.ini"
+        assert files - declared, f"{module.id} has visible checks of its own"
+        previous = module
