@@ -113,7 +113,7 @@ def cmd_check(args):
     return 1 if failed else 0
 
 
-def release_plan(course, module_ids):
+def release_plan(course, module_ids, out="OUT"):
     """The modules to release and what to tell the instructor about them.
 
     Without module ids only the first available module is released: lab NN holds the answers
@@ -131,7 +131,7 @@ def release_plan(course, module_ids):
             [
                 "Only the first module is released. Each lab starts from the finished lab before "
                 "it, so release the next ones as the class reaches them, e.g. "
-                f"`studyguide release OUT {modules[0].id} {later[0]} --force`."
+                f"`studyguide release {out} {modules[0].id} {later[0]} --force`."
             ]
             if later
             else []
@@ -147,7 +147,7 @@ def cmd_release(args):
     from .release import build_release, release_leaks
 
     course = load_course(args.root)
-    modules, notes = release_plan(course, args.modules)
+    modules, notes = release_plan(course, args.modules, args.out)
     out = build_release(course, Path(args.out), [m.id for m in modules], force=args.force)
     leaks = release_leaks(course, out)
     for leak in leaks:

@@ -188,9 +188,10 @@ def earlier_answers_warning(course, modules):
     later = [m.id for m in modules if course.earlier(m)]
     if not later:
         return ""
+    labs = f"lab {later[0]} starts" if len(later) == 1 else f"labs {', '.join(later)} start"
     return (
-        f"Warning: {', '.join(later)} start from the finished lab before them, so they hold "
-        "its answers. Release a module only when the class has finished the one before."
+        f"Warning: {labs} from the finished lab before, so the answers of that lab are inside. "
+        "Release a module only when the class has finished the one before."
     )
 
 
