@@ -120,18 +120,16 @@ def jupyterlab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def student_edition_jupyterlab(tmp_path_factory):
+def student_edition_jupyterlab(tmp_path_factory, built_student_edition):
     """JupyterLab as a student starts it: the built student edition after `studyguide setup`.
 
     This environment has nbgrader installed (instructors need it), so its instructor interface
     would show unless the edition's settings turn it off.
     """
     from studyguide.cli import main
-    from studyguide.manifest import load_course
-    from studyguide.release import build_release
 
     base = tmp_path_factory.mktemp("edition")
-    edition = build_release(load_course(REPO), base / "student", ["01-routing"])
+    edition = built_student_edition[0]
     settings = base / "venv-etc-jupyter"
     assert main(["--root", str(edition), "setup", "--config-dir", str(settings)]) == 0
     env = {"JUPYTER_CONFIG_PATH": str(settings), "JUPYTER_CONFIG_DIR": str(base / "user")}

@@ -1,11 +1,8 @@
 """The student edition is made for students: their README, pyproject, commands and tests."""
 
-import contextlib
-import io
 import shutil
 import subprocess
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -19,15 +16,9 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def built():
-    """The student edition of modules 01 and 02, built once by the command line."""
-    with tempfile.TemporaryDirectory(prefix="studyguide-edition-") as tmp:
-        out = Path(tmp) / "student"
-        said = io.StringIO()
-        with contextlib.redirect_stdout(said):
-            assert cli.main(["--root", str(REPO), "release", str(out), "01", "02"]) == 0
-        yield out, said.getvalue()
+@pytest.fixture
+def built(built_student_edition):
+    return built_student_edition
 
 
 @pytest.fixture
