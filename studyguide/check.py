@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .generate import extract_reference, lab_differences, module_pages, render_page
+from .leaks import find_leaks, solution_blocks_by_module
 from .manifest import ManifestError, load_course
-from .markers import MARKER_WORDS, MarkerError, find_blocks, solution_lines
+from .markers import MarkerError, find_blocks
 from .testrun import run_pytest
 
 FIX_GENERATE = "fix: run `studyguide generate`"
@@ -70,40 +71,6 @@ def check_manifest(course):
 
 
 # --- 2. freshness and leaks ----------------------------------------------------------------
-
-
-def solution_blocks_by_module(course):
-    """{module id: distinctive lines found only inside that solution's blocks}."""
-    leaks = {}
-    for module in course.available:
-        lines = set()
-        for path in sorted(course.path("solutions", module).rglob("*")):
-            if path.is_file() and path.suffix in {".py", ".md", ".html", ".txt", ".ini", ".toml"}:
-                try:
-                    lines |= solution_lines(path.relative_to(course.root), path.read_text("utf-8"))
-                except MarkerError:
-                    continue  # reported, with file and line, by the freshness check
-        leaks[module.id] = lines
-    return leaks
-
-
-def find_leaks(folder, secret_lines, label, skip=()):
-    """Report files under ``folder`` holding a marker or one of ``secret_lines``."""
-    problems = []
-    for path in sorted(Path(folder).rglob("*")):
-        rel = path.relative_to(folder)
-        if not path.is_file() or any(part in skip for part in rel.parts):
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if MARKER_WORDS.search(line):
-                problems.append(f"{label}{rel}:{number} holds a marker")
-            elif line.strip() in secret_lines:
-                problems.append(f"{label}{rel}:{number} holds a solution or hidden-test line")
-    return problems
 
 
 def check_labs_fresh(course):

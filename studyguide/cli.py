@@ -1,12 +1,42 @@
-"""The ``studyguide`` command: progress for learners; generate, check, release, grade."""
+"""The ``studyguide`` command: progress for learners; generate, check, release, grade.
+
+One way to say things in every command: modules are chosen by their ids (or numbers) as
+positional arguments, ``--workers`` defaults to one per core, and a problem the user can fix
+(a :class:`~studyguide.errors.StudyguideError`) ends in a message and exit status 2. Any other
+exception is a bug and keeps its traceback.
+
+In a student edition (``edition = "student"`` in its ``course.toml``) only the commands a
+student needs exist.
+"""
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from .manifest import ManifestError, load_course
-from .markers import MarkerError
-from .progress import find_course_root
+from .errors import StudyguideError
+from .manifest import find_course_root, load_course, modules_or_available
+
+STUDENT_COMMANDS = ("list", "progress", "setup")
+MODULES_HELP = "module ids or numbers, e.g. 01-routing or 01"
+
+
+def default_workers():
+    """The parallelism of every command that runs pytest processes: one per core."""
+    return os.cpu_count() or 1
+
+
+def add_workers_option(parser):
+    """``--workers N``, with the same default in every command."""
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help=f"parallel pytest processes (default: one per core, here {default_workers()})",
+    )
+
+
+# --- student commands ---------------------------------------------------------------------------
 
 
 def cmd_list(args):
@@ -25,12 +55,27 @@ def cmd_progress(args):
     from .progress import show_progress, watch
 
     if args.watch:
-        if not args.module:
-            print("--watch needs a module, e.g. `studyguide progress 01-routing --watch`")
-            return 2
-        watch(args.module, args.root, args.labs)
+        if len(args.modules or []) != 1:
+            raise StudyguideError(
+                "--watch follows one lab: name it, e.g. `studyguide progress 01-routing --watch`"
+            )
+        watch(args.modules[0], args.root, args.labs)
         return 0
-    return 0 if show_progress(args.module, args.root, args.labs) else 1
+    done = show_progress(args.modules or None, args.root, args.labs, workers=args.workers)
+    return 0 if done else 1
+
+
+def cmd_setup(args):
+    """Set up JupyterLab for the course in the active environment."""
+    from .jupyter_config import install_jupyter_config
+
+    for path in install_jupyter_config(args.config_dir):
+        print(f"wrote {path}")
+    print("JupyterLab is set up for the course: start it with `jupyter lab` in this folder.")
+    return 0
+
+
+# --- instructor commands ------------------------------------------------------------------------
 
 
 def cmd_generate(args):
@@ -38,8 +83,7 @@ def cmd_generate(args):
     from .generate import write_lab, write_pages
 
     course = load_course(args.root)
-    modules = [course.module(m) for m in args.modules] if args.modules else course.available
-    for module in modules:
+    for module in modules_or_available(course, args.modules):
         count = write_lab(course, module)
         print(f"labs/{module.id}: {count} files generated from solutions/{module.id}")
     for page in write_pages(course):
@@ -52,7 +96,10 @@ def cmd_check(args):
     from .check import run_checks
 
     results = run_checks(
-        args.root, notebooks=not args.skip_notebooks, release=not args.skip_release
+        args.root,
+        notebooks=not args.skip_notebooks,
+        release=not args.skip_release,
+        workers=args.workers,
     )
     for result in results:
         status = "ok  " if result.ok else "FAIL"
@@ -66,18 +113,50 @@ def cmd_check(args):
     return 1 if failed else 0
 
 
+def release_plan(course, module_ids, out="OUT"):
+    """The modules to release and what to tell the instructor about them.
+
+    Without module ids only the first available module is released: lab NN holds the answers
+    of lab NN-1, so later modules are released as the class reaches them.
+    """
+    if module_ids:
+        modules = sorted(modules_or_available(course, module_ids), key=lambda m: m.number)
+        notes = []
+    else:
+        modules = list(course.available[:1])
+        if not modules:
+            raise StudyguideError("no module is available yet: there is nothing to release")
+        later = [m.id for m in course.available[1:]]
+        notes = (
+            [
+                "Only the first module is released. Each lab starts from the finished lab before "
+                "it, so release the next ones as the class reaches them, e.g. "
+                f"`studyguide release {out} {modules[0].id} {later[0]} --force`."
+            ]
+            if later
+            else []
+        )
+    from .release import earlier_answers_warning
+
+    warning = earlier_answers_warning(course, modules)
+    return modules, notes + ([warning] if warning else [])
+
+
 def cmd_release(args):
     """Write the student edition of the course to a new folder and verify it leaks nothing."""
     from .release import build_release, release_leaks
 
     course = load_course(args.root)
-    out = build_release(course, Path(args.out), args.modules or None, force=args.force)
+    modules, notes = release_plan(course, args.modules, args.out)
+    out = build_release(course, Path(args.out), [m.id for m in modules], force=args.force)
     leaks = release_leaks(course, out)
     for leak in leaks:
         print(f"LEAK {leak}")
     if leaks:
         return 1
-    print(f"student edition written to {out}")
+    print(f"student edition of {', '.join(m.id for m in modules)} written to {out}")
+    for note in notes:
+        print(note)
     return 0
 
 
@@ -86,9 +165,8 @@ def cmd_mutate(args):
     from .mutations import check_mutations
 
     course = load_course(args.root)
-    modules = [course.module(m) for m in args.modules] if args.modules else course.available
     failed = False
-    for module in modules:
+    for module in modules_or_available(course, args.modules):
         problems, count = check_mutations(course, module, args.workers)
         print(
             f"{module.id}: {count - len(problems)} of {count} solution lines are needed by a grader"
@@ -99,53 +177,120 @@ def cmd_mutate(args):
     return 1 if failed else 0
 
 
-def build_parser():
-    """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="studyguide", description=__doc__)
+# --- the parser ---------------------------------------------------------------------------------
+
+
+def _drop_option(parser, dest):
+    """Remove the optional argument storing ``dest`` from ``parser``."""
+    for action in list(parser._actions):
+        if action.dest == dest and action.option_strings:
+            parser._remove_action(action)
+            for group in parser._action_groups:
+                if action in group._group_actions:
+                    group._group_actions.remove(action)
+            for option in action.option_strings:
+                parser._option_string_actions.pop(option, None)
+
+
+def _add_grade(sub):
+    """``grade``, declared by the grading package, with this command line's module and workers."""
+    from .grading.cli import add_grade_command
+
+    grade = add_grade_command(sub)
+    _drop_option(grade, "modules")
+    _drop_option(grade, "workers")
+    grade.add_argument("modules", nargs="*", help=f"{MODULES_HELP} (default: every available)")
+    add_workers_option(grade)
+
+
+def build_parser(edition="instructor"):
+    """The argument parser of every subcommand of this edition."""
+    parser = argparse.ArgumentParser(prog="studyguide", description=__doc__.split("\n")[0])
     parser.add_argument("--root", default=None, help="course folder (default: found from cwd)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sub.add_parser("list", help="list the modules").set_defaults(func=cmd_list)
+    listing = sub.add_parser("list", help="list the modules, their goals and which are available")
+    listing.set_defaults(func=cmd_list)
 
-    progress = sub.add_parser("progress", help="show lab progress with hints")
-    progress.add_argument("module", nargs="?", help="one module id, e.g. 01-routing or 01")
+    progress = sub.add_parser("progress", help="show your labs' progress, with hints")
+    progress.add_argument("modules", nargs="*", help=f"{MODULES_HELP}; one shows it in detail")
     progress.add_argument("--labs", default="labs", help="folder of labs to measure (default labs)")
-    progress.add_argument("--watch", action="store_true", help="re-run on every save")
+    progress.add_argument("--watch", action="store_true", help="re-run one lab on every save")
+    add_workers_option(progress)
     progress.set_defaults(func=cmd_progress)
 
-    generate = sub.add_parser("generate", help="write labs/ from solutions/ (instructors)")
-    generate.add_argument("modules", nargs="*", help="module ids (default: every available)")
+    if edition == "student":
+        setup = sub.add_parser("setup", help="set up JupyterLab for the course (once)")
+        setup.add_argument(
+            "--config-dir", default=None, help="Jupyter config folder (default: the active venv's)"
+        )
+        setup.set_defaults(func=cmd_setup)
+        return parser
+
+    generate = sub.add_parser("generate", help="write labs/ from solutions/ and refresh pages")
+    generate.add_argument("modules", nargs="*", help=f"{MODULES_HELP} (default: every available)")
     generate.set_defaults(func=cmd_generate)
 
-    check = sub.add_parser("check", help="check the course's invariants (instructors)")
+    check = sub.add_parser("check", help="check every invariant of the course (slow)")
     check.add_argument("--skip-notebooks", action="store_true", help="skip nbgrader checks")
     check.add_argument("--skip-release", action="store_true", help="skip the release check")
+    add_workers_option(check)
     check.set_defaults(func=cmd_check)
 
-    mutate = sub.add_parser("mutate", help="find solution lines no grader needs (instructors)")
-    mutate.add_argument("modules", nargs="*", help="module ids (default: every available)")
-    mutate.add_argument("--workers", type=int, default=None, help="parallel pytest processes")
+    mutate = sub.add_parser("mutate", help="find solution lines no grader needs (slow)")
+    mutate.add_argument("modules", nargs="*", help=f"{MODULES_HELP} (default: every available)")
+    add_workers_option(mutate)
     mutate.set_defaults(func=cmd_mutate)
 
-    release = sub.add_parser("release", help="write the student edition (instructors)")
-    release.add_argument("out", help="a new folder for the student edition")
-    release.add_argument("--modules", nargs="*", help="release only these modules")
+    release = sub.add_parser("release", help="write the student edition to a folder")
+    release.add_argument("out", help="a new folder (or an earlier release, with --force)")
+    release.add_argument(
+        "modules", nargs="*", help=f"{MODULES_HELP} to release (default: the first module only)"
+    )
     release.add_argument("--force", action="store_true", help="replace an earlier release there")
     release.set_defaults(func=cmd_release)
 
-    from .grading.cli import add_grade_command
-
-    add_grade_command(sub)
+    _add_grade(sub)
     return parser
+
+
+def command_list(parser):
+    """The commands of ``parser``, one line each."""
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    width = max(len(name) for name in sub.choices)
+    lines = [f"  {a.dest:<{width}}  {a.help}" for a in sub._choices_actions]
+    return "\n".join(lines)
+
+
+def _edition(argv):
+    """The edition of the course the command runs in ("instructor" outside any course)."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--root", default=None)
+    known, _ = pre.parse_known_args(argv)
+    try:
+        return load_course(find_course_root(known.root)).edition
+    except StudyguideError:
+        return "instructor"
 
 
 def main(argv=None):
     """Entry point of the ``studyguide`` console script."""
-    args = build_parser().parse_args(argv)
-    args.root = str(find_course_root(args.root))
+    argv = sys.argv[1:] if argv is None else list(argv)
+    edition = _edition(argv)
+    parser = build_parser(edition)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        print(f"usage: studyguide [--root ROOT] COMMAND ...  ({edition} edition)\n")
+        print("commands:")
+        print(command_list(parser))
+        print("\n`studyguide COMMAND --help` shows the options of one command.")
+        return 0
+    if getattr(args, "modules", None) == []:
+        args.modules = None
     try:
+        args.root = str(find_course_root(args.root))
         return args.func(args)
-    except (ManifestError, MarkerError, FileExistsError, FileNotFoundError, ValueError) as exc:
+    except StudyguideError as exc:
         print(f"studyguide: {exc}", file=sys.stderr)
         return 2
 

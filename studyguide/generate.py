@@ -10,6 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
+from .errors import CourseFileMissing
 from .markers import MarkerError, strip_solutions
 
 SKIPPED_NAMES = {"__pycache__", ".pytest_cache", "instance", ".ipynb_checkpoints", ".DS_Store"}
@@ -55,8 +56,12 @@ def solution_files(solution_dir):
     return files
 
 
-def render_lab_file(solution_dir, relpath, module_id):
-    """Return the lab version of one solution file, as bytes."""
+def render_lab_file(solution_dir, relpath, module_id, banners=True):
+    """Return the lab version of one solution file, as bytes.
+
+    ``banners=False`` leaves out the "Generated ... Do not edit" notice: the student edition
+    has no solutions/ folder, and its students must edit these files.
+    """
     path = Path(solution_dir) / relpath
     raw = path.read_bytes()
     try:
@@ -67,7 +72,7 @@ def render_lab_file(solution_dir, relpath, module_id):
     text = strip_solutions(display, text, module_id)
     if relpath.suffix == ".py":
         _check_compiles(display, text)
-    notice = banner(relpath.as_posix(), module_id)
+    notice = banner(relpath.as_posix(), module_id) if banners else None
     if notice:
         text = notice + text
     return text.encode("utf-8")
@@ -83,13 +88,13 @@ def _check_compiles(display, text):
         ) from None
 
 
-def render_lab(course, module):
+def render_lab(course, module, banners=True):
     """Return {relative path: bytes} of the lab generated from ``module``'s solution."""
     solution_dir = course.path("solutions", module)
     if not solution_dir.is_dir():
-        raise FileNotFoundError(f"{solution_dir} does not exist")
+        raise CourseFileMissing(f"{solution_dir} does not exist")
     return {
-        rel.as_posix(): render_lab_file(solution_dir, rel, module.id)
+        rel.as_posix(): render_lab_file(solution_dir, rel, module.id, banners)
         for rel in solution_files(solution_dir)
     }
 
@@ -187,6 +192,12 @@ def render_page(course_root, page_path):
             index = end + 1
         out.extend([f"```{language}", source, "```"])
     return "\n".join(out) + "\n"
+
+
+def strip_include_comments(text):
+    """The page without its ``<!-- include: ... -->`` lines (the code blocks stay)."""
+    lines = text.splitlines(keepends=True)
+    return "".join(line for line in lines if not INCLUDE.match(line))
 
 
 def module_pages(course):

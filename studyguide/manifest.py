@@ -5,12 +5,16 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import StudyguideError
+
 MANIFEST_NAME = "course.toml"
 EXPECTED_MODULE_COUNT = 9
+EDITIONS = ("instructor", "student")
+STUDENT_EDITION = "student"
 MODULE_ID = re.compile(r"^(0[1-9])-[a-z][a-z0-9-]*$")
 
 
-class ManifestError(ValueError):
+class ManifestError(StudyguideError, ValueError):
     """The manifest cannot be read or breaks one of its rules."""
 
 
@@ -42,6 +46,12 @@ class Course:
     title: str
     package: str
     modules: tuple[Module, ...] = field(default_factory=tuple)
+    edition: str = "instructor"
+
+    @property
+    def is_student_edition(self):
+        """True in a student edition built by ``studyguide release``."""
+        return self.edition == STUDENT_EDITION
 
     @property
     def available(self):
@@ -124,9 +134,35 @@ def load_course(root="."):
     expected = [f"{n:02d}" for n in range(1, EXPECTED_MODULE_COUNT + 1)]
     if [i[:2] for i in ids] != expected:
         raise ManifestError(f"{MANIFEST_NAME}: modules must be numbered 01..09 in order: {ids}")
+    edition = course.get("edition", "instructor")
+    if edition not in EDITIONS:
+        raise ManifestError(f"{MANIFEST_NAME}: edition must be one of {EDITIONS}, not {edition!r}")
     return Course(
         root=root,
         title=course.get("title", "Course"),
         package=course.get("package", "bookshelf"),
         modules=modules,
+        edition=edition,
     )
+
+
+def find_course_root(start=None):
+    """The nearest folder at or above ``start`` (default: the cwd) holding ``course.toml``.
+
+    Raises ManifestError when there is none, so every command says the same thing outside a
+    course.
+    """
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MANIFEST_NAME).is_file():
+            return folder
+    raise ManifestError(
+        f"no {MANIFEST_NAME} in {here} or any folder above it: run this inside the course"
+    )
+
+
+def modules_or_available(course, module_ids):
+    """The modules named by ``module_ids`` (ids or numbers), or every available one."""
+    if module_ids:
+        return [course.module(module_id) for module_id in module_ids]
+    return list(course.available)

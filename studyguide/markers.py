@@ -15,6 +15,8 @@ Every mistake raises :class:`MarkerError` naming the file and line.
 import re
 from dataclasses import dataclass
 
+from .errors import StudyguideError
+
 MARKER_WORDS = re.compile(r"\b(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
 HASH_MARKER = re.compile(r"^(?P<indent>\s*)#+\s*(?P<kind>BEGIN|END) SOLUTION\b(?P<rest>.*)$")
 HTML_MARKER = re.compile(
@@ -24,7 +26,7 @@ TODO_COMMENT = re.compile(r"^\s*#\s*TODO\((?P<module>[^)]*)\):\s*(?P<task>.*)$")
 HTML_SUFFIXES = {".md", ".html", ".htm", ".jinja", ".j2"}
 
 
-class MarkerError(ValueError):
+class MarkerError(StudyguideError, ValueError):
     """A solution marker is malformed, nested, unbalanced or has an unknown variant."""
 
     def __init__(self, path, line, message):

@@ -7,40 +7,63 @@ It works from a terminal, a JupyterLab terminal, or a notebook cell::
     show_progress()
 """
 
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .manifest import load_course
+from .lab_hints import earlier_module_tests, is_earlier_check
+from .manifest import find_course_root, load_course
 from .testrun import run_pytest
 
 BAR_WIDTH = 24
+INDENT = " " * 15
+
+
+def _passed(test):
+    return test["outcome"] == "passed"
 
 
 @dataclass
 class LabProgress:
-    """How far one lab's visible tests get."""
+    """How far one lab's visible tests get.
+
+    ``tests`` are the lab's own module's checks: they make the bar, as only the module's own
+    graders make its grade. ``earlier_tests`` are the checks of earlier modules the lab carries
+    along (named by ``earlier_module_tests`` in the lab's pytest.ini): they must keep passing.
+    """
 
     module_id: str
     title: str
     available: bool
     tests: list
     problem: str = ""
+    earlier_tests: list = ()
 
     @property
     def points(self):
-        return sum(t["points"] or 0 for t in self.tests if t["outcome"] == "passed")
+        return sum(t["points"] or 0 for t in self.tests if _passed(t))
 
     @property
     def max_points(self):
         return sum(t["points"] or 0 for t in self.tests)
 
     @property
+    def earlier_passing(self):
+        """How many of the earlier modules' checks still pass."""
+        return sum(_passed(t) for t in self.earlier_tests)
+
+    @property
     def first_failure(self):
-        """The first test that does not pass, in the order the lab lists them."""
-        return next((t for t in self.tests if t["outcome"] != "passed"), None)
+        """The next check to fix: a broken earlier check first, then this module's, in order."""
+        return next((t for t in [*self.earlier_tests, *self.tests] if not _passed(t)), None)
+
+    @property
+    def done(self):
+        """Every visible check passes and the tests ran."""
+        return bool(self.tests) and self.first_failure is None and not self.problem
 
 
 def lab_progress(course, module, labs_dir):
@@ -56,13 +79,16 @@ def lab_progress(course, module, labs_dir):
         problem = "the tests cannot start: " + run.collect_errors[0]["message"].splitlines()[-1]
     elif not run.finished:
         problem = f"the tests stopped early (exit {run.returncode})"
-    return LabProgress(module.id, module.title, True, run.tests, problem)
+    earlier = earlier_module_tests(lab)
+    own = [t for t in run.tests if not is_earlier_check(t["nodeid"], earlier)]
+    carried = [t for t in run.tests if is_earlier_check(t["nodeid"], earlier)]
+    return LabProgress(module.id, module.title, True, own, problem, carried)
 
 
-def course_progress(course, labs_dir, module_ids=None):
+def course_progress(course, labs_dir, module_ids=None, workers=None):
     """Progress of every module (or those named), labs run in parallel."""
     modules = [course.module(i) for i in module_ids] if module_ids else list(course.modules)
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         return list(pool.map(lambda m: lab_progress(course, m, labs_dir), modules))
 
 
@@ -72,30 +98,52 @@ def bar(done, total, width=BAR_WIDTH):
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
+def _status_line(lab):
+    """The second line of a module in the summary: bar, points, earlier checks."""
+    if not lab.available:
+        return "not yet available"
+    if lab.problem and not lab.tests:
+        return f"{bar(0, 1)}  {lab.problem}"
+    score = f"{lab.points}/{lab.max_points}"
+    text = f"{bar(lab.points, lab.max_points)} {score:>7} points"
+    if lab.done:
+        text += "  done"
+    if lab.earlier_tests:
+        text += (
+            f"   earlier modules' checks: still passing "
+            f"{lab.earlier_passing}/{len(lab.earlier_tests)}"
+        )
+    return text
+
+
 def format_summary(progress):
-    """One line per module: id, title, bar, points."""
+    """Two lines per module: id and whole title, then bar, points and earlier checks."""
     lines = []
     for lab in progress:
-        head = f"{lab.module_id:<15} {lab.title[:38]:<38}"
-        if not lab.available:
-            lines.append(f"{head} {'not yet available':>{BAR_WIDTH + 2}}")
-        elif lab.problem and not lab.tests:
-            lines.append(f"{head} {bar(0, 1)}  {lab.problem}")
-        else:
-            done = "  done" if lab.points == lab.max_points and lab.max_points else ""
-            lines.append(
-                f"{head} {bar(lab.points, lab.max_points)} "
-                f"{lab.points:>3}/{lab.max_points:<3} points{done}"
-            )
+        lines.append(f"{lab.module_id:<14} {lab.title}")
+        lines.append(f"{INDENT}{_status_line(lab)}")
     return "\n".join(lines)
+
+
+def _test_lines(tests):
+    """A PASS/FAIL line per test."""
+    return [
+        f"  {'PASS' if _passed(t) else 'FAIL'}  {t['nodeid'].split('::')[-1]}" for t in tests
+    ]
 
 
 def format_detail(lab):
     """Every visible test of one lab, then the next thing to fix with its hint."""
-    lines = [f"{lab.module_id}: {lab.title}", format_summary([lab]), ""]
-    for test in lab.tests:
-        mark = "PASS" if test["outcome"] == "passed" else "FAIL"
-        lines.append(f"  {mark}  {test['nodeid'].split('::')[-1]}")
+    lines = [format_summary([lab]), ""]
+    if lab.tests:
+        lines += [f"Checks of {lab.module_id}:", *_test_lines(lab.tests)]
+    if lab.earlier_tests:
+        lines += [
+            "",
+            f"Checks of earlier modules (still passing "
+            f"{lab.earlier_passing}/{len(lab.earlier_tests)}):",
+            *_test_lines(lab.earlier_tests),
+        ]
     if lab.problem:
         lines += ["", f"Problem: {lab.problem}"]
     failure = lab.first_failure
@@ -112,28 +160,24 @@ def format_detail(lab):
     return "\n".join(lines)
 
 
-def show_progress(module_id=None, root=None, labs="labs", file=None):
-    """Print progress: every module, or one lab in detail. Returns True when all pass."""
+def show_progress(module_id=None, root=None, labs="labs", file=None, workers=None):
+    """Print progress: every module (or the ids given), or one lab in detail.
+
+    ``module_id`` is one id (a lab in detail), a list of ids (their summary) or None (every
+    module). Returns True when every measured lab passes its visible tests.
+    """
     course = load_course(find_course_root(root))
     labs_dir = course.root / labs
     file = file or sys.stdout
-    if module_id:
-        lab = lab_progress(course, course.module(module_id), labs_dir)
+    module_ids = [module_id] if isinstance(module_id, str) else list(module_id or [])
+    if len(module_ids) == 1:
+        lab = lab_progress(course, course.module(module_ids[0]), labs_dir)
         print(format_detail(lab), file=file)
-        return lab.available and lab.first_failure is None and not lab.problem
-    progress = course_progress(course, labs_dir)
+        return lab.available and lab.done
+    progress = course_progress(course, labs_dir, module_ids, workers)
     print(f"{course.title}: progress in {labs}/\n", file=file)
     print(format_summary(progress), file=file)
-    return all(p.first_failure is None and not p.problem for p in progress if p.available)
-
-
-def find_course_root(start=None):
-    """The nearest folder at or above ``start`` holding course.toml (default: the cwd)."""
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "course.toml").is_file():
-            return folder
-    return here
+    return all(p.done for p in progress if p.available)
 
 
 def _snapshot(folder):
@@ -155,10 +199,8 @@ def watch(module_id, root=None, labs="labs", interval=1.0, runs=None):
             if current != seen:
                 seen, count = current, count + 1
                 print("\033[2J\033[H", end="")
-                done = show_progress(module_id, course.root, labs)
+                show_progress(module_id, course.root, labs)
                 print("\nWatching for changes (Ctrl-C to stop)...", flush=True)
-                if done:
-                    print("All visible tests pass.")
             time.sleep(interval)
     except KeyboardInterrupt:
         print()

@@ -46,18 +46,22 @@ def test_manifest_lists_nine_modules_with_three_available(course):
     assert [m.id for m in course.available] == ["01-routing", "02-sqlalchemy", "03-crud-api"]
 
 
-def test_progress_of_the_skeletons_is_partial_and_of_the_solutions_full(course):
+def test_progress_of_the_skeletons_is_zero_like_their_grade_and_of_the_solutions_full(course):
     skeletons = course_progress(course, REPO / "labs")
     solutions = course_progress(course, REPO / "solutions")
     for lab in skeletons:
         if lab.available:
-            # Tests carried over from earlier labs pass: each lab starts where the last ended.
-            assert lab.max_points > 0 and lab.points < lab.max_points, (lab.module_id, lab.tests)
+            # The bar counts the module's own checks: an untouched lab is at 0, as its grade.
+            assert lab.max_points > 0 and lab.points == 0, (lab.module_id, lab.tests)
             assert lab.first_failure["hint"], "the next failing check comes with a hint"
-    assert skeletons[0].points == 0, "the first lab starts from nothing"
+            # Checks carried over from earlier labs pass: each lab starts where the last ended.
+            assert lab.earlier_passing == len(lab.earlier_tests), (lab.module_id, lab.problem)
+            if lab.module_id != "01-routing":
+                assert lab.earlier_tests, f"{lab.module_id} names its earlier modules' tests"
     for lab in solutions:
         if lab.available:
             assert lab.points == lab.max_points > 0, (lab.module_id, lab.problem)
+            assert lab.earlier_passing == len(lab.earlier_tests)
 
 
 def test_progress_of_one_lab_shows_the_next_failure_with_its_hint(course):
@@ -138,3 +142,22 @@ def test_student_release_has_no_solutions_graders_or_markers(course, tmp_path):
     with pytest.raises(FileExistsError):
         build_release(course, tmp_path, force=True)
     shutil.rmtree(out)
+
+
+def test_every_lab_names_the_tests_it_carries_from_earlier_modules(course):
+    """Progress counts a lab's own checks apart from those carried over (see lab_hints)."""
+    from studyguide.lab_hints import earlier_module_tests
+
+    previous = None
+    for module in course.available:
+        solution = course.path("solutions", module)
+        assert "-p studyguide.lab_hints" in (solution / "pytest.ini").read_text(), module.id
+        declared = set(earlier_module_tests(solution))
+        assert all((solution / path).exists() for path in declared), (module.id, declared)
+        files = {f"tests/{p.name}" for p in (solution / "tests").glob("test_*.py")}
+        if previous is not None:
+            earlier_files = course.path("solutions", previous) / "tests"
+            carried = {f"tests/{p.name}" for p in earlier_files.glob("test_*.py")} & files
+            assert carried <= declared, f"{module.id}: add {carried - declared} to pytest.ini"
+        assert files - declared, f"{module.id} has visible checks of its own"
+        previous = module
