@@ -67,7 +67,8 @@ def test_reviews_and_the_root_are_served_by_resources(app):
     hint="Flask-RESTful answers abort(404) itself with {'message': ...}; ProblemApi.handle_error "
     "must re-raise so errors.py answers with problem details.",
 )
-def test_missing_author_is_a_404_problem_in_production(production_client):
+def test_missing_author_is_a_404_problem_in_production(app, production_client):
+    assert_served_by_resources(app, {"/authors/<int:author_id>": ("author", "AuthorItem")})
     response = production_client.get("/authors/4242")
     assert response.status_code == 404, body(response)
     assert response.mimetype == PROBLEM, (response.mimetype, body(response))
@@ -78,7 +79,8 @@ def test_missing_author_is_a_404_problem_in_production(production_client):
     hint="With TESTING off, Flask-RESTful turns an IntegrityError into a bare 500 unless "
     "handle_error re-raises it to your 409 handler.",
 )
-def test_second_review_is_a_409_problem_in_production(production_client):
+def test_second_review_is_a_409_problem_in_production(app, production_client):
+    assert_served_by_resources(app, {"/reviews": ("reviews", "ReviewList")})
     book = production_client.post("/books", json={"title": "Kindred", "author": "O. Butler"})
     review = {"book_id": book.get_json()["id"], "username": "ada", "rating": 5}
     assert production_client.post("/reviews", json=review).status_code == 201
@@ -106,7 +108,8 @@ def test_unknown_fields_are_422_problems(client):
 @pytest.mark.grade(
     points=1, hint="DELETE answers 204 with an empty body: return Response(status=204)."
 )
-def test_delete_review_answers_an_empty_204(client):
+def test_delete_review_answers_an_empty_204(app, client):
+    assert_served_by_resources(app, {"/reviews/<int:review_id>": ("review", "ReviewItem")})
     book = client.post("/books", json={"title": "Dawn", "author": "O. Butler"}).get_json()
     review = {"book_id": book["id"], "username": "ada", "rating": 4}
     review_id = client.post("/reviews", json=review).get_json()["id"]
