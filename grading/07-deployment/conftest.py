@@ -210,7 +210,10 @@ def postgres_server():
         try:
             server.connect().close()
         except Exception as error:
-            pytest.fail(f"{EXTERNAL_SERVER_VARIABLE}={external}: {error}", pytrace=False)
+            pytest.fail(
+                f"{EXTERNAL_SERVER_VARIABLE}={external}: {error}\n{HOW_TO_GET_POSTGRES}",
+                pytrace=False,
+            )
         yield server
         return
     with throwaway_postgres() as server:
