@@ -19,6 +19,7 @@ them:
 """
 
 import functools
+import itertools
 import os
 import secrets
 import shutil
@@ -177,26 +178,44 @@ def namespace_prefix():
     return [unshare, *NAMESPACES] if probe.returncode == 0 else []
 
 
-def hidden_folders(paths, keep_visible):
-    """For each of ``paths``, its highest ancestor (not ``/``) holding none of ``keep_visible``.
+#: Folders of the machine a sandboxed Python needs besides its own environment.
+SYSTEM_FOLDERS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+#: Sandboxed processes run as a fresh user id from here on: one that owns no file anywhere.
+FIRST_SANDBOX_UID = 200_000
+_uids = itertools.count(FIRST_SANDBOX_UID + (os.getpid() % 1000) * 1000)
 
-    Covering those folders hides the course and every submission stored next to the graded one,
-    while the Python interpreter and its packages (``keep_visible``) stay reachable.
+
+def sandbox_uid():
+    """A user id no other running sandbox of this process has, owning nothing on the machine."""
+    return FIRST_SANDBOX_UID + (next(_uids) - FIRST_SANDBOX_UID) % 1_000_000
+
+
+@functools.cache
+def python_folders(python):
+    """The folders a sandboxed ``python`` needs: its environment, its base install, the system.
+
+    Only these are mounted (read-only) in the sandbox's file system. A virtual environment
+    inside the course folder is mounted alone: the rest of the course is not.
     """
-    keep = [Path(p).resolve() for p in keep_visible]
-    chosen = []
-    for path in paths:
-        path = Path(path).resolve()
-        if not path.exists():
-            continue
-        candidates = [a for a in [path, *path.parents] if a != Path(a.anchor)]
-        allowed = [a for a in candidates if not any(_is_within(k, a) for k in keep)]
-        if allowed:
-            chosen.append(allowed[-1])
-    chosen = sorted(set(chosen), key=lambda p: (len(p.parts), str(p)))
-    return [p for i, p in enumerate(chosen) if not any(_is_within(p, q) for q in chosen[:i])]
+    probe = subprocess.run(
+        [python, "-I", "-c",
+         "import os, sys; print('\\n'.join([sys.prefix, sys.base_prefix, sys.exec_prefix, "
+         "sys.base_exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]))"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    wanted = [Path(p) for p in probe.stdout.split()] + [Path(p) for p in SYSTEM_FOLDERS]
+    folders = []
+    for folder in sorted({p for p in wanted if p.is_dir() and p != Path("/")},
+                         key=lambda p: len(p.parts)):
+        if not any(folder == f or f in folder.parents for f in folders):
+            folders.append(folder)
+    return tuple(str(f) for f in folders)
 
 
-def _is_within(path, folder):
-    """True when ``path`` is ``folder`` or below it."""
-    return path == folder or folder in path.parents
+def isolation_summary():
+    """How strongly student code is kept apart from the grader on this machine, in words."""
+    if namespace_prefix():
+        return ("namespaces (mount, pid, net, ipc, uts), a private read-only root with only the "
+                "lab copy and Python, a user id that owns nothing, limits")
+    return ("process limits only (no root or no namespaces: the student's app runs as your user; "
+            "the verdict still comes from the separate grader process)")
