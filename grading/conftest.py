@@ -3,7 +3,8 @@
 Graders reach the student's app only through four fixtures, never by importing ``bookshelf``:
 
 - ``client``: the Flask test-client calls graders use (``get/post/put/patch/delete/open`` with
-  ``json=``, ``data=``, ``headers=``, ``query_string=``, ``follow_redirects=``; cookies kept
+  ``json=``, ``data=``, ``headers=``, ``query_string=``, ``follow_redirects=``,
+  ``content_type=``; cookies kept
   between requests). A response has ``status_code``, ``headers``, ``get_json()``, ``json``,
   ``data``, ``text``, ``mimetype``, ``is_json`` and ``location``.
 - ``runner``: ``runner.invoke(args=[...], input=None)`` runs a ``flask`` CLI command of the app
@@ -228,7 +229,8 @@ class _Client:
 
     def open(self, path="/", method="GET", **kwargs):
         message = {"op": "request", "method": method.upper(), "path": path}
-        for key in ("json", "data", "headers", "query_string", "follow_redirects"):
+        for key in ("json", "data", "headers", "query_string", "follow_redirects",
+                    "content_type"):
             if key in kwargs:
                 value = kwargs.pop(key)
                 if key == "headers" and hasattr(value, "items"):

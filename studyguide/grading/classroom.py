@@ -49,7 +49,8 @@ NOTEBOOK_CELL_TIMEOUT = 60
 #: each process pays ~3 s of start-up, so batches are as large as the workers allow).
 NOTEBOOK_BATCH = 64
 #: The files of the lab runner whose content is part of every lab's cache key.
-RUNNER_FILES = ("runner.py", "sandbox.py", "sandbox_boot.py")
+RUNNER_FILES = ("runner.py", "sandbox.py", "sandbox_boot.py", "channel.py", "lab_server.py",
+                "processes.py")
 #: Errors that say the grading machinery failed (not the student): never cached.
 INFRASTRUCTURE_ERROR = "grading failed: "
 
@@ -413,6 +414,8 @@ def grade_one_lab(course_root: Path, module_id: str, lab_dir: Path, student: str
     started = time.monotonic()
     try:
         result = _runner().grade_lab(course_root, module_id, lab_dir, python=python)
+    except _runner().GraderError:
+        raise  # the instructor's graders are broken or missing: no student can be graded
     except Exception as exc:  # the runner failed: fail closed, keep grading the class
         return PartResult("lab", student, module_id, error=f"{INFRASTRUCTURE_ERROR}{exc}",
                           duration=time.monotonic() - started)

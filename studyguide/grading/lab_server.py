@@ -10,8 +10,8 @@ never into the channel. Requests (``"op"``):
 - ``start`` with ``config``: a fresh ``create_app(config)``, its tables created when it uses
   Flask-SQLAlchemy, a new Flask test client (cookies kept) and CLI runner;
 - ``request`` with ``method``, ``path`` and the test client's keyword arguments (``json``,
-  ``data``, ``headers``, ``query_string``, ``follow_redirects``): Flask's own test client
-  answers with status, headers and body;
+  ``data``, ``headers``, ``query_string``, ``follow_redirects``, ``content_type``): Flask's
+  own test client answers with status, headers and body;
 - ``cli`` with ``args`` and ``input``: ``app.test_cli_runner().invoke``;
 - ``call`` with ``name``, ``args``, ``kwargs``: a function of the package inside an app
   context, plain JSON in and out (see :func:`to_plain` and :meth:`LabServer.resolve`).
@@ -157,7 +157,8 @@ class LabServer:
     def op_request(self, request):
         self._require_app()
         kwargs = {k: from_wire(request[k]) for k in
-                  ("json", "data", "headers", "query_string", "follow_redirects")
+                  ("json", "data", "headers", "query_string", "follow_redirects",
+                   "content_type")
                   if k in request}
         if isinstance(kwargs.get("headers"), list):
             kwargs["headers"] = [tuple(pair) for pair in kwargs["headers"]]

@@ -639,8 +639,9 @@ def test_a_fake_app_cannot_hand_out_a_fake_client(course, make_lab):
     """
     )
     result = grade(course, make_lab("skeleton", {"bookshelf/__init__.py": init}))
+    # A fake app is not a Flask app: creating it for a test fails, so every test errors.
     assert (result.score, result.error) == (0.0, None)
-    assert set(outcomes(result).values()) == {"failed"}
+    assert set(outcomes(result).values()) == {"error"}
 
 
 def test_patching_json_in_the_students_process_changes_nothing(course, make_lab):
@@ -702,7 +703,7 @@ def test_grader_source_never_reaches_feedback(course, make_lab):
         from pathlib import Path
 
         STOLEN = []
-        for top in (str(Path(__file__).resolve().parents[2]), REPO):
+        for top in (str(Path(__file__).resolve().parents[1]), REPO, "{course}"):
             for folder, _dirs, names in os.walk(top):
                 for name in names:
                     if name.startswith("test_") and name.endswith("_graders.py"):
@@ -736,7 +737,9 @@ def test_grader_source_never_reaches_feedback(course, make_lab):
             raise AssertionError(SOURCE)
     """
     files = {
-        "bookshelf/__init__.py": steal.replace("{repo}", str(REPO)),
+        "bookshelf/__init__.py": steal.replace("{repo}", str(REPO)).replace(
+            "{course}", str(course)
+        ),
         "bookshelf/views.py": views,
         "bookshelf/app.py": APP_MODULE,
     }
