@@ -13,8 +13,15 @@ The trusted side starts ``python -I -B sandbox_boot.py [OPTIONS] -- COMMAND...``
   folders; then ``chroot``s into it. The instructor's course, its ``.git``, the graders, the
   solutions, the submissions, the output folder and every other sandbox simply do not exist in
   that tree (they are not hidden by name: they were never mounted);
-- with ``--user UID``: drops to that user and group (one that owns no file on the machine),
-  with no supplementary groups, no capabilities and ``no_new_privs``;
+- ``--bind-rw SOURCE:TARGET`` mounts a folder writable (nbgrader's private course copy);
+  ``--loopback`` brings up the loopback interface of the empty network namespace (Jupyter's
+  kernels talk to nbgrader over 127.0.0.1, and to nothing else);
+- with ``--user UID`` (``auto``: a fresh user id): drops to that user and group (one that owns
+  no file on the machine), with no supplementary groups, no capabilities and
+  ``no_new_privs``. ``--copy-for-user PATH`` first copies the root-only file ``PATH`` (a
+  kernel's connection file) to one that user can read, and names the copy in ``COMMAND``;
+- with ``--bound-caps 0,1,...`` instead (nbgrader, which must start kernels as other users):
+  stays root but keeps only those capabilities (no mounting, no chroot escape, no tracing);
 - ``exec``s ``COMMAND`` with a minimal environment.
 
 This file must stay self-contained: only the standard library.
@@ -34,8 +41,11 @@ SCRATCH_OPTIONS = "size=128m,mode=1777"
 DEVICES = ("null", "zero", "urandom", "random")
 
 VALUE_OPTIONS = ("--memory-bytes", "--file-bytes", "--cgroup", "--nproc", "--root", "--user",
-                 "--chdir")
-LIST_OPTIONS = ("--bind", "--scratch", "--env")
+                 "--chdir", "--copy-for-user", "--bound-caps")
+LIST_OPTIONS = ("--bind", "--bind-rw", "--scratch", "--env")
+FLAG_OPTIONS = ("--loopback",)
+PR_CAPBSET_DROP = 24
+SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
 
 
 def _libc():
@@ -71,12 +81,13 @@ def _mount_points():
     return points
 
 
-def build_root(root, binds, scratch):
-    """Make ``root`` a new read-only tree holding only ``binds``, ``scratch``, /proc and /dev."""
+def build_root(root, binds, scratch, writable=()):
+    """Make ``root`` a new read-only tree holding only ``binds``, ``scratch``, /proc and /dev;
+    the ``writable`` binds stay writable."""
     libc = _libc()
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here leaks out
     _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for source, target in binds:
+    for source, target in [*binds, *writable]:
         inside = root + target
         if os.path.isdir(source):
             os.makedirs(inside, exist_ok=True)
@@ -93,7 +104,10 @@ def build_root(root, binds, scratch):
     for folder in scratch:
         os.makedirs(root + folder, exist_ok=True)
     # Read-only from the top down, then the scratch folders on top of the frozen tree.
+    keep_writable = [root + target for _source, target in writable]
     for point in _mount_points():
+        if any(_inside(point, w) for w in keep_writable):
+            continue
         if _inside(point, root) and not _inside(point, root + "/proc"):
             flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID
             if not point.startswith(root + "/dev/"):
@@ -103,6 +117,44 @@ def build_root(root, binds, scratch):
         _mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, SCRATCH_OPTIONS)
     os.chroot(root)
     os.chdir("/")
+
+
+def loopback_up():
+    """Bring up ``lo`` in this (empty) network namespace."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as handle:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(handle, SIOCGIFFLAGS, request)[:18])[1]
+        fcntl.ioctl(handle, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
+
+
+def bound_capabilities(keep):
+    """Drop every capability but ``keep`` from the bounding set: the next exec keeps no other."""
+    libc = _libc()
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    for capability in range(64):
+        if capability not in keep and libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            break
+
+
+def fresh_uid():
+    """A user id from a range no account uses, different for every call in practice."""
+    return 300_000 + int.from_bytes(os.urandom(3), "big") % 1_000_000
+
+
+def copy_for_user(path, uid):
+    """Copy the root-only file ``path`` to a file only ``uid`` can read; return the copy."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    copy = f"/tmp/.kernel-{uid}-{os.path.basename(path)}"
+    descriptor = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.chown(copy, uid, uid)
+    return copy
 
 
 def become(uid):
@@ -136,7 +188,12 @@ def limit_self(options):
 def parse_args(argv):
     """Split the command line into ({option: value or list}, command)."""
     options = {name: None for name in VALUE_OPTIONS} | {name: [] for name in LIST_OPTIONS}
+    options |= {name: False for name in FLAG_OPTIONS}
     while argv and argv[0] in options:
+        if argv[0] in FLAG_OPTIONS:
+            options[argv[0]] = True
+            argv = argv[1:]
+            continue
         option, value, *argv = argv
         if option in LIST_OPTIONS:
             options[option].append(value)
@@ -153,9 +210,19 @@ def main(argv):
     limit_self(options)  # the cgroup folder is out of sight once the new root is in place
     if options["--root"]:
         binds = [tuple(b.split(":", 1)) for b in options["--bind"]]
-        build_root(options["--root"], binds, options["--scratch"])
+        writable = [tuple(b.split(":", 1)) for b in options["--bind-rw"]]
+        build_root(options["--root"], binds, options["--scratch"], writable)
+    if options["--loopback"]:
+        loopback_up()
     if options["--user"]:
-        become(int(options["--user"]))
+        uid = fresh_uid() if options["--user"] == "auto" else int(options["--user"])
+        if options["--copy-for-user"]:
+            original = options["--copy-for-user"]
+            copy = copy_for_user(original, uid)
+            command = [copy if part == original else part for part in command]
+        become(uid)
+    elif options["--bound-caps"]:
+        bound_capabilities({int(c) for c in options["--bound-caps"].split(",")})
     if options["--chdir"]:
         os.chdir(options["--chdir"])
     env = dict(item.split("=", 1) for item in options["--env"])
