@@ -518,3 +518,40 @@ def test_grade_command_parses_its_options_and_refuses_a_missing_folder(tmp_path,
     args.root = str(ROOT)
     assert run_grade(args) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_grade_in_a_student_edition_stops_with_what_is_missing(tmp_path, capsys):
+    import argparse
+
+    from studyguide.grading.cli import add_grade_command, run_grade
+
+    edition = tmp_path / "edition"
+    shutil.copytree(ROOT, edition, ignore=shutil.ignore_patterns(
+        "grading", "solutions", ".git", ".venv", "__pycache__", "node_modules"))
+    submissions = tmp_path / "submissions"
+    (submissions / "ann" / "labs" / "01-routing").mkdir(parents=True)
+    parser = argparse.ArgumentParser()
+    add_grade_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["grade", str(submissions), "--out", str(tmp_path / "out")])
+    args.root = str(edition)
+    assert run_grade(args) == 2
+    error = capsys.readouterr().err
+    assert "the hidden graders are missing in " + str(edition / "grading") in error
+    assert "not from a student edition" in error
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_a_student_folder_holding_a_symlink_is_refused(tmp_path):
+    submissions = tmp_path / "submissions"
+    lab = submissions / "mallory" / "labs" / "01-routing"
+    lab.mkdir(parents=True)
+    (lab / "bookshelf").symlink_to(ROOT / "solutions" / "01-routing" / "bookshelf")
+    (submissions / "ann" / "labs").mkdir(parents=True)
+    students, skipped = discover_students(submissions, tmp_path / "extracted")
+    by_id = {s.id: s for s in students}
+    assert skipped == []
+    assert by_id["mallory"].root is None
+    assert by_id["mallory"].problem == (
+        "mallory/labs/01-routing/bookshelf is a symbolic link; symbolic links are refused"
+    )
+    assert by_id["ann"].problem is None

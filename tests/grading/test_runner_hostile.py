@@ -1008,3 +1008,42 @@ def test_real_skeleton_scores_zero_even_with_a_cheating_conftest(tmp_path):
     result = grade_lab(REPO, "01-routing", lab, limits=FAST)
     assert (result.score, result.error) == (0.0, None)
     assert "passed" not in outcomes(result).values()
+
+
+# ---------------------------------------------------------------------------------------------
+# Earlier graders on a later lab: the course's earlier_graders_config
+
+
+def test_module_configs_merge_every_later_module_up_to_the_lab(course, tmp_path):
+    from studyguide.grading.runner import module_configs
+
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    toml = copy / "course.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('id = "02-tally"\n', 'id = "02-tally"\nearlier_graders_config = '
+                        '{ GREETING = "Hello", TESTING = true }\n')
+    toml.write_text(text, encoding="utf-8")
+    assert module_configs(copy, "01-hello") == {}
+    assert module_configs(copy, "02-tally") == {"01-hello": {"GREETING": "Hello",
+                                                             "TESTING": True}}
+
+
+def test_earlier_graders_run_with_the_config_and_own_graders_without(course, make_lab, tmp_path):
+    copy = tmp_path / "course"
+    shutil.copytree(course, copy)
+    toml = copy / "course.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        'id = "02-tally"\n', 'id = "02-tally"\nearlier_graders_config = { GREETING = "Hello" }\n'
+    ), encoding="utf-8")
+    views = HONEST_VIEWS.read_text(encoding="utf-8")
+    views = views.replace('f"Hello, {name}!"',
+                          'f"{current_app.config.get(\'GREETING\', \'Hi\')}, {name}!"')
+    views = views.replace('return {"pong": True}',
+                          'return {"pong": "GREETING" not in current_app.config}')
+    lab = make_lab("solution", {"bookshelf/views.py": views})
+    result = grade_lab(copy, "02-tally", lab, limits=FAST)
+    assert (result.score, result.error) == (4.0, None)
+    assert outcomes(result)[HELLO + "test_hello_greets_by_name"] == "passed"
+    plain = grade(course, lab)  # the same lab without the setting: the regression check fails
+    assert outcomes(plain)[HELLO + "test_hello_greets_by_name"] == "failed"
