@@ -22,17 +22,30 @@ OUTCOMES = ("passed", "failed", "error", "skipped", "not run")
 
 @dataclass
 class TestOutcome:
-    """The outcome of one test, as check, progress and grading all see it."""
+    """The outcome of one test or graded item: the one type check, progress and grading use.
+
+    ``points`` is what the item earned when graded (or the marker's points in a plain test
+    report), ``max_points`` what it is worth; ``message`` is shown only for visible items.
+    """
 
     __test__ = False  # not a pytest test class
 
-    nodeid: str
-    outcome: str  # one of OUTCOMES
+    nodeid: str = ""
+    outcome: str = "not run"  # one of OUTCOMES
     points: float | None = None
+    max_points: float | None = None
     hint: str | None = None
     message: str = ""
     visible: bool = False
     duration: float = 0.0
+    name: str = ""  # default: the test's function name
+    module_id: str = ""  # default: the grader folder of the node id
+
+    def __post_init__(self):
+        if not self.name and self.nodeid:
+            self.name = self.nodeid.split("::")[-1]
+        if not self.module_id and "/" in self.nodeid:
+            self.module_id = self.nodeid.partition("/")[0]
 
     @property
     def passed(self):

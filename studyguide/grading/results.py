@@ -3,27 +3,14 @@
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from studyguide.testrun import TestOutcome
+
 #: Errors that say the grading machinery failed (not the student): never cached.
 INFRASTRUCTURE_ERROR = "grading failed: "
 
 
-@dataclass
-class ItemResult:
-    """One graded item: a grader test of a lab or a graded cell of a notebook."""
-
-    name: str
-    points: float
-    max_points: float
-    outcome: str
-    hint: str | None = None
-    visible: bool = False
-    message: str = ""
-    nodeid: str = ""
-
-    @property
-    def passed(self) -> bool:
-        """True when the item earned all its points."""
-        return self.outcome == "passed"
+#: One graded item: a grader test of a lab or a graded cell of a notebook.
+ItemResult = TestOutcome
 
 
 @dataclass

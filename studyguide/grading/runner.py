@@ -40,7 +40,7 @@ from studyguide.grading.channel import (
     prepare_box,
 )
 from studyguide.manifest import Course, load_course
-from studyguide.testrun import run_pytest
+from studyguide.testrun import TestOutcome, run_pytest
 
 ALLOWED_SUFFIXES = {".py", ".html", ".json", ".txt", ".sql"}
 # Files that change how Python or pytest start; never copied even inside the package.
@@ -76,21 +76,8 @@ class Limits:
     import_seconds: float = 20
 
 
-@dataclass
-class TestResult:
-    """The outcome of one grader test for one student."""
-
-    __test__ = False  # not a pytest test class
-
-    nodeid: str
-    name: str
-    module_id: str
-    points: float
-    max_points: float
-    outcome: str  # "passed" | "failed" | "error" | "skipped" | "not run"
-    hint: str
-    visible: bool
-    message: str  # only for visible tests; "" for hidden ones
+#: The outcome of one grader test for one student (the course tool's one outcome type).
+TestResult = TestOutcome
 
 
 @dataclass

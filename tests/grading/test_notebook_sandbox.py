@@ -7,7 +7,6 @@ ends on time, nothing it started is still running, nothing it wrote after its ce
 output folder, and the honest classmate graded next gets exactly the solution's score.
 """
 
-import json
 import os
 import time
 from pathlib import Path
@@ -146,5 +145,6 @@ def test_a_daemon_left_by_a_notebook_changes_nothing(tmp_path, monkeypatch):
     assert not (out / "results.json").exists()
     assert (honest.score, honest.max_score, honest.error) == (8.0, 8.0, None)
     assert result.score == honest.score  # the hostile cell did not change its own grade either
-    graded = json.loads(Path(result.artifact).read_text())
-    assert "written later" not in json.dumps(graded)
+    graded = Path(result.artifact).read_text()
+    assert not graded.endswith("written later by a daemon")
+    nbformat.validate(nbformat.reads(graded, as_version=4))  # nothing was appended to it
