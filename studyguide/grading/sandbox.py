@@ -1,21 +1,20 @@
-"""Operating-system limits around one sandboxed grading process.
+"""Operating-system limits and isolation around one sandboxed process (a lab server, nbgrader).
 
 ``ProcessJail`` is used as a context manager around one ``subprocess.Popen``: ``boot_args``
-tells the boot script which limits to apply to itself before any student code runs, and
-``kill_all`` ends every process the run started. Limits, strongest first where the machine allows
-them:
+tells the boot script (:mod:`studyguide.grading.sandbox_boot`) which limits to apply to itself
+before any student code runs, and ``kill_all`` ends every process the run started. Limits,
+strongest first where the machine allows them:
 
 - a fresh pids cgroup with ``pids.max`` (holds for a fork bomb, even as root), else
   ``RLIMIT_NPROC`` (per user; the kernel ignores it for root);
 - its own session and process group, killed as a whole; the cgroup catches processes that
   left the group with ``setsid``;
 - ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE``, no core files;
-- when run as root with ``unshare``: fresh mount, pid, ipc, uts and network namespaces. The boot
-  script then hides the instructor's course and the submissions behind empty mounts, freezes
-  every mount read-only except small tmpfs scratch folders, and drops all capabilities. The
-  student's code sees no other process (it cannot signal the runner), no network, and can write
-  only to its scratch folders. Without namespaces, the boot script still blocks sockets in
-  Python, and the per-test clock and the wall clock still hold.
+- when run as root with ``unshare`` (:func:`namespace_prefix`): fresh mount, pid, ipc, uts and
+  network namespaces. The boot script then builds a private read-only root holding only what
+  :func:`python_folders` names plus the run's own folders, and drops to a fresh user id
+  (:func:`sandbox_uid`) that owns nothing. Without namespaces, limits and a separate process
+  are all there is: :func:`isolation_summary` says which a run had.
 """
 
 import functools
