@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from studyguide.grading import sandbox
-from studyguide.grading.processes import kill_group
+from studyguide.grading.processes import kill_group, start_group
 
 SERVER_SCRIPT = Path(__file__).with_name("lab_server.py")
 BOOT_SCRIPT = Path(__file__).with_name("sandbox_boot.py")
@@ -155,9 +155,9 @@ class LabProcess:
         env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                "HOME": str(self.scratch_dir), "PYTHONDONTWRITEBYTECODE": "1"}
         with open(self._log_path, "wb") as log:
-            self.proc = subprocess.Popen(
+            self.proc = start_group(
                 command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                cwd=cwd, env=env, start_new_session=True,
+                cwd=cwd, env=env,
             )
         os.set_blocking(self.proc.stdout.fileno(), False)
         self._buffer = b""

@@ -27,6 +27,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from studyguide.grading.processes import kill_group
+
 NAMESPACES = [
     "--mount",
     "--net",
@@ -123,10 +125,7 @@ class ProcessJail:
 
     def kill_all(self, proc):
         """Kill the child's process group and everything left in its cgroup."""
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(proc)
         if self.cgroup is not None:
             self._kill_cgroup()
 
