@@ -70,7 +70,7 @@ class Limits:
     """Resource limits of one grading run."""
 
     per_test_seconds: float = 10
-    wall_seconds: float = 120
+    wall_seconds: float = 300
     memory_mb: int = 1024
     processes: int = 64
     import_seconds: float = 20
