@@ -114,6 +114,7 @@ def _descendants(pid):
     return sorted(found)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_a_daemon_left_by_a_notebook_changes_nothing(tmp_path, monkeypatch):
     if not (REPO / "notebooks" / "01-routing.ipynb").is_file():
