@@ -4,11 +4,11 @@ Graders reach the student's app only through four fixtures, never by importing `
 
 - ``client``: the Flask test-client calls graders use (``get/post/put/patch/delete/open`` with
   ``json=``, ``data=``, ``headers=``, ``query_string=``, ``follow_redirects=``,
-  ``content_type=``; cookies kept
-  between requests). A response has ``status_code``, ``headers``, ``get_json()``, ``json``,
-  ``data``, ``text``, ``mimetype``, ``is_json`` and ``location``.
+  ``content_type=``; cookies kept between requests). A response has ``status_code``,
+  ``headers``, ``get_json()``, ``json``, ``data``, ``get_data(as_text=)``, ``text``,
+  ``mimetype``, ``is_json`` and ``location``.
 - ``runner``: ``runner.invoke(args=[...], input=None)`` runs a ``flask`` CLI command of the app
-  and returns an object with ``exit_code`` and ``output``.
+  and returns an object with ``exit_code``, ``output`` and ``exception`` (text, or None).
 - ``database``: the lab's SQLite file, opened read-only by the grader itself:
   ``rows(sql, params)``, ``one(sql, params)``, ``scalar(sql, params)``, ``tables()``,
   ``columns(table)``, ``foreign_keys(table)``, ``unique_column_sets(table)``.
@@ -20,7 +20,8 @@ Graders reach the student's app only through four fixtures, never by importing `
 
 Each test gets a fresh app and a fresh SQLite file; when the app uses Flask-SQLAlchemy its
 tables are created first. ``@pytest.mark.app_config(KEY=value)`` adds to the app's
-configuration for one test (for example ``TESTING=False`` to grade the production setup).
+configuration for one test (for example ``TESTING=False`` to grade the production setup);
+``@pytest.mark.timeout(seconds)`` gives one test more (or less) than the default 10 s.
 
 How it works: this file runs in the trusted grader process, which never imports the student's
 package. The app lives in a separate student process (``studyguide/grading/lab_server.py``,
