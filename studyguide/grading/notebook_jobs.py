@@ -35,6 +35,8 @@ NOTEBOOK_CELL_TIMEOUT = 60
 #: Notebooks per job of the class's worker pool. Each notebook has its own sandbox (and pays
 #: nbgrader's start-up): students never share a kernel's machine, so one job is one notebook.
 NOTEBOOK_BATCH = 1
+#: The files whose content is part of every notebook's cache key.
+NOTEBOOK_CODE_FILES = ("notebook_jobs.py", "notebook_review.py", "sandbox.py", "sandbox_boot.py")
 
 
 def notebook_sources_digest(course_root: Path, module_ids: list[str]) -> str:
@@ -78,11 +80,14 @@ def prepare_notebook_course(course_root: Path, dest: Path, module_ids: list[str]
 
 
 def notebook_key(course_dir: Path, module_id: str, notebook: Path | None) -> str:
-    """Cache key of one notebook grading: the submission, the source notebook, nbgrader."""
+    """Cache key of one notebook grading: the submission, the source notebook, nbgrader, and
+    the code that reviews and sandboxes notebooks."""
     import nbgrader
 
     source = Path(course_dir) / "source" / module_id / f"{module_id}.ipynb"
     entries = [("source", source)] + ([("submitted", notebook)] if notebook else [])
+    here = Path(__file__).parent
+    entries += [(name, here / name) for name in NOTEBOOK_CODE_FILES]
     return cache_mod.digest(entries, "notebook", module_id, nbgrader.__version__,
                             CLASSROOM_VERSION, str(NOTEBOOK_CELL_TIMEOUT))
 
