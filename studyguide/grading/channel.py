@@ -138,8 +138,8 @@ class LabProcess:
             server = [str(box / "server" / "lab_server.py"), self.spec.lab]
         for item in env:
             boot += ["--env", item]
-        return [*prefix, python, "-I", "-B", str(BOOT_SCRIPT), *boot, "--",
-                python, "-I", "-B", *server, self.spec.package]
+        return [*sandbox.parent_death_prefix(), *prefix, python, "-I", "-B", str(BOOT_SCRIPT),
+                *boot, "--", python, "-I", "-B", *server, self.spec.package]
 
     def start(self):
         """Start the lab server (not yet importing the student's package)."""

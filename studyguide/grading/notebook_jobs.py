@@ -162,7 +162,8 @@ def _autograde_command(shard: Path, box: Path, module_id: str, jail, python: str
                  "JUPYTER_DATA_DIR=/home/.jupyter-data", "IPYTHONDIR=/home/.ipython",
                  "JUPYTER_PLATFORM_DIRS=1"):
         boot += ["--env", item]
-    command = [*prefix, python, "-I", "-B", str(Path(__file__).with_name("sandbox_boot.py")),
+    command = [*sandbox.parent_death_prefix(), *prefix, python, "-I", "-B",
+               str(Path(__file__).with_name("sandbox_boot.py")),
                *boot, "--", *nbgrader, "--CourseDirectory.root=/course",
                f"--CourseDirectory.db_url=sqlite:////course/{NBGRADER_DB}"]
     return command, True

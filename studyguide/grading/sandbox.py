@@ -176,6 +176,25 @@ def namespace_prefix():
     return [unshare, *NAMESPACES] if probe.returncode == 0 else []
 
 
+@functools.cache
+def parent_death_prefix():
+    """``setpriv --pdeathsig KILL``: the sandbox dies with the process that started it.
+
+    Without it, a grader process killed by its wall clock would leave a looping student
+    process behind. [] where ``setpriv`` is missing or too old (the wall clock still kills the
+    grader process, and a lab server exits when its channel closes).
+    """
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if setpriv is None:
+        return []
+    try:
+        probe = subprocess.run([setpriv, "--pdeathsig", "KILL", "true"], capture_output=True,
+                               timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [setpriv, "--pdeathsig", "KILL"] if probe.returncode == 0 else []
+
+
 #: Folders of the machine a sandboxed Python needs besides its own environment.
 SYSTEM_FOLDERS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
 #: Sandboxed processes run as a fresh user id from here on: one that owns no file anywhere.

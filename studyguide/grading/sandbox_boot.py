@@ -35,7 +35,8 @@ import sys
 # Mount flags and prctl constants from <sys/mount.h> and <linux/prctl.h>.
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE = 38, 4
+PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE, PR_SET_PDEATHSIG = 38, 4, 1
+SIGKILL = 9
 #: Each writable folder of a run (home, tmp, data, Flask's instance folder) holds at most this.
 SCRATCH_OPTIONS = "size=128m,mode=1777"
 DEVICES = ("null", "zero", "urandom", "random")
@@ -162,7 +163,11 @@ def become(uid):
     libc = _libc()
     os.setgroups([])
     os.setgid(uid)
-    os.setuid(uid)  # leaving uid 0 clears every capability
+    parent = os.getppid()
+    os.setuid(uid)  # leaving uid 0 clears every capability, and the parent-death signal
+    libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died while the signal was unset
+        os._exit(1)
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     if os.getuid() == 0 or os.geteuid() == 0:

@@ -200,3 +200,60 @@ def test_nothing_is_left_running_after_close(tmp_path):
     process.close()
     assert process.proc.poll() is not None
     shutil.rmtree(box)
+
+
+ORPHAN_SCRIPT = '''
+import sys, time
+from studyguide.grading.channel import LabProcess, LabSpec
+spec = LabSpec.load(sys.argv[1])
+process = LabProcess(spec, sys.argv[2])
+process.start()
+process.ask({"op": "start", "config": {"TESTING": True}}, time.monotonic() + 30)
+print("started", flush=True)
+process.ask({"op": "call", "name": "probe.forever", "args": [], "kwargs": {}},
+            time.monotonic() + 600)
+'''
+
+
+def test_a_killed_grader_process_takes_its_student_process_with_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    box = tmp_path / "eve" / "box"
+    name = f"orphan_{os.getpid()}_{time.monotonic_ns()}"  # names the student process
+    package = box / "lab" / name
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(APP, encoding="utf-8")
+    (package / "probe.py").write_text("def forever():\n    while True:\n        pass\n")
+    spec = LabSpec(lab=str(box / "lab"), package=name, sandboxed=True, box=str(box),
+                   test_seconds=600)
+    prepare_box(spec)
+    grader = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN_SCRIPT, str(spec.save(tmp_path / "spec.json")),
+         str(tmp_path / "scratch")],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    assert grader.stdout.readline().strip() == "started"
+    os.kill(grader.pid, signal.SIGKILL)
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _running(name):
+        time.sleep(0.2)
+    left = _running(name)
+    for pid in left:  # do not leave a spinning process behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
+
+
+def _running(word):
+    """Pids of processes whose command line holds ``word``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if word.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
