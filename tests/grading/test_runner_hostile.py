@@ -449,7 +449,10 @@ def test_filling_the_disk_is_bounded(course, make_lab):
             written.append(size)
         return {"pong": max(written) < 256 * 1024 * 1024}
     """
-    result = grade(course, make_lab("solution", views_file("ping", fill)))
+    # Writing a few hundred megabytes takes a while on a busy machine: a longer test limit.
+    roomy = Limits(per_test_seconds=30, wall_seconds=120, memory_mb=256, processes=32,
+                   import_seconds=10)
+    result = grade(course, make_lab("solution", views_file("ping", fill)), roomy)
     assert (result.score, result.error) == (4.0, None)
 
 
