@@ -55,6 +55,8 @@ class LabSpec:
     module_configs: dict = field(default_factory=dict)
     # The transitional ``app`` fixture: only for trusted labs (``studyguide check``).
     in_process_app: bool = False
+    # Names the run's cgroups (see sandbox.remove_cgroups).
+    cgroup_tag: str = ""
 
     def save(self, path):
         """Write the spec as JSON to ``path``; return the path."""
@@ -145,7 +147,7 @@ class LabProcess:
         """Start the lab server (not yet importing the student's package)."""
         self.scratch_dir.mkdir(parents=True, exist_ok=True)
         if self.spec.sandboxed:
-            self.jail = sandbox.ProcessJail(_Limits(self.spec)).__enter__()
+            self.jail = sandbox.ProcessJail(_Limits(self.spec), self.spec.cgroup_tag).__enter__()
             command = self._sandboxed_command()
             cwd = self.spec.box
         else:

@@ -437,6 +437,7 @@ def lab_spec(course, module_id, box, limits, python):
         lab=str(box / "lab"), package=course.package, python=python, sandboxed=True,
         box=str(box), test_seconds=limits.per_test_seconds, memory_mb=limits.memory_mb,
         processes=limits.processes, module_configs=module_configs(course, module_id),
+        cgroup_tag=box.parent.name.removeprefix("studyguide-grade-") + "-",
     )
 
 
@@ -499,9 +500,12 @@ def grade_lab(course, module_id, submission_lab, *, limits=Limits(), python=None
         problem = starts(spec, Path(tmp) / "preflight", limits.import_seconds)
         if problem:
             return fail(problem)
-        run = run_pytest(
-            box / "lab", grader_paths(course, module_id), rootdir=course.root / "grading",
-            deselect=sorted(retired), lab_spec=spec, lab_on_path=False,
-            timeout=limits.wall_seconds,
-        )
+        try:
+            run = run_pytest(
+                box / "lab", grader_paths(course, module_id), rootdir=course.root / "grading",
+                deselect=sorted(retired), lab_spec=spec, lab_on_path=False,
+                timeout=limits.wall_seconds,
+            )
+        finally:
+            sandbox.remove_cgroups(spec.cgroup_tag)
         return score_run(module_id, expected, run, limits, started, secret_lines, isolation)

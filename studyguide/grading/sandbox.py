@@ -39,6 +39,7 @@ NAMESPACES = [
     "--kill-child",
     "--mount-proc",
 ]
+CGROUP_PREFIX = "studyguide-grade-"
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 MAX_FILE_SIZE = 64 * 1024 * 1024
 
@@ -75,15 +76,16 @@ def _count_user_processes(uid):
 class ProcessJail:
     """Limits for one child process tree; see the module docstring."""
 
-    def __init__(self, limits):
+    def __init__(self, limits, tag=""):
         self.limits = limits
+        self.tag = tag  # names the run's cgroups, so remove_cgroups(tag) finds them
         self.cgroup = None
         self.nproc = None
 
     def __enter__(self):
         root = _pids_cgroup_root()
         if root is not None:
-            cgroup = root / f"studyguide-grade-{secrets.token_hex(6)}"
+            cgroup = root / f"{CGROUP_PREFIX}{self.tag}{secrets.token_hex(6)}"
             try:
                 cgroup.mkdir()
                 (cgroup / "pids.max").write_text(str(self.limits.processes))
@@ -157,6 +159,22 @@ class ProcessJail:
                 return
             except OSError:
                 time.sleep(0.02)
+
+
+def remove_cgroups(tag):
+    """Kill and remove every cgroup of a run named by ``tag`` that is still there.
+
+    A grader process killed by its wall clock cannot clean up the cgroups of the student
+    processes it started; the runner calls this afterwards.
+    """
+    root = _pids_cgroup_root()
+    if root is None or not tag:
+        return
+    for cgroup in root.glob(f"{CGROUP_PREFIX}{tag}*"):
+        jail = ProcessJail(None)
+        jail.cgroup = cgroup
+        jail._kill_cgroup()
+        ProcessJail._remove_cgroup(cgroup)
 
 
 @functools.cache

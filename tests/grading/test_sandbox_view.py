@@ -227,7 +227,7 @@ def test_a_killed_grader_process_takes_its_student_process_with_it(tmp_path):
     (package / "__init__.py").write_text(APP, encoding="utf-8")
     (package / "probe.py").write_text("def forever():\n    while True:\n        pass\n")
     spec = LabSpec(lab=str(box / "lab"), package=name, sandboxed=True, box=str(box),
-                   test_seconds=600)
+                   test_seconds=600, cgroup_tag=f"{name}-")
     prepare_box(spec)
     grader = subprocess.Popen(
         [sys.executable, "-c", ORPHAN_SCRIPT, str(spec.save(tmp_path / "spec.json")),
@@ -244,6 +244,9 @@ def test_a_killed_grader_process_takes_its_student_process_with_it(tmp_path):
     for pid in left:  # do not leave a spinning process behind when the test fails
         os.kill(pid, signal.SIGKILL)
     assert left == []
+    # The killed grader could not remove its cgroup; the runner's clean-up does.
+    sandbox.remove_cgroups(spec.cgroup_tag)
+    assert list(Path("/sys/fs/cgroup/pids").glob(f"*{name}*")) == []
 
 
 def _running(word):
