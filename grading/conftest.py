@@ -3,11 +3,12 @@
 Graders reach the student's app only through four fixtures, never by importing ``bookshelf``:
 
 - ``client``: the Flask test-client calls graders use (``get/post/put/patch/delete/open`` with
-  ``json=``, ``data=``, ``headers=``, ``query_string=``, ``follow_redirects=``; cookies kept
-  between requests). A response has ``status_code``, ``headers``, ``get_json()``, ``json``,
-  ``data``, ``text``, ``mimetype``, ``is_json`` and ``location``.
+  ``json=``, ``data=``, ``headers=``, ``query_string=``, ``follow_redirects=``,
+  ``content_type=``; cookies kept between requests). A response has ``status_code``,
+  ``headers``, ``get_json()``, ``json``, ``data``, ``get_data(as_text=)``, ``text``,
+  ``mimetype``, ``is_json`` and ``location``.
 - ``runner``: ``runner.invoke(args=[...], input=None)`` runs a ``flask`` CLI command of the app
-  and returns an object with ``exit_code`` and ``output``.
+  and returns an object with ``exit_code``, ``output`` and ``exception`` (text, or None).
 - ``database``: the lab's SQLite file, opened read-only by the grader itself:
   ``rows(sql, params)``, ``one(sql, params)``, ``scalar(sql, params)``, ``tables()``,
   ``columns(table)``, ``foreign_keys(table)``, ``unique_column_sets(table)``.
@@ -19,17 +20,38 @@ Graders reach the student's app only through four fixtures, never by importing `
 
 Each test gets a fresh app and a fresh SQLite file; when the app uses Flask-SQLAlchemy its
 tables are created first. ``@pytest.mark.app_config(KEY=value)`` adds to the app's
-configuration for one test (for example ``TESTING=False`` to grade the production setup).
+configuration for one test (for example ``TESTING=False`` to grade the production setup);
+``@pytest.mark.timeout(seconds)`` gives one test more (or less) than the default 10 s.
 
-This version runs the app in the grader's own process. It is a stand-in for the sandboxed
-student process: the API above is the contract, and it does not change when the backend does.
+How it works: this file runs in the trusted grader process, which never imports the student's
+package. The app lives in a separate student process (``studyguide/grading/lab_server.py``,
+sandboxed when grading students) that this file starts and talks to over a narrow channel
+(:mod:`studyguide.grading.channel`). The runner names the lab in the ``STUDYGUIDE_LAB_SPEC``
+environment variable. A test that makes the student's process time out or end fails with the
+reason, and the next test gets a new process. Without the variable (a grader run by hand with
+plain ``pytest``), the lab is the current folder, run as a plain subprocess.
 """
 
-import datetime
-import decimal
+import base64
+import json
+import os
 import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
+from werkzeug.datastructures import Headers
+from werkzeug.http import parse_options_header
+
+from studyguide.grading.channel import (
+    IMPORT_SECONDS,
+    SPEC_VARIABLE,
+    LabProcess,
+    LabSpec,
+    StudentCrash,
+)
 
 BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "grading"}
 
@@ -57,50 +79,49 @@ def pytest_configure(config):
     """Register the markers graders use."""
     config.addinivalue_line("markers", "grade(points, hint): points and hint of a graded test")
     config.addinivalue_line("markers", "app_config(**settings): extra app configuration")
+    config.addinivalue_line("markers", "timeout(seconds): time limit of one test")
 
 
-def app_settings(request, tmp_path):
-    """The configuration of one test's app: base, database file, then the test's marker."""
+def app_settings(request, spec, database_file):
+    """One test's app configuration: base, database file, the course's setting for graders of
+    this module on a later lab (``earlier_graders_config`` in course.toml), the test's marker."""
     settings = dict(BASE_CONFIG)
-    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{tmp_path / 'bookshelf.sqlite'}"
+    settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database_file}"
+    settings.update(spec.module_configs.get(Path(request.node.path).parent.name, {}))
     marker = request.node.get_closest_marker("app_config")
     if marker is not None:
         settings.update(marker.kwargs)
     return settings
 
 
-# --- stand-in backend: the app in this process -------------------------------------------
+# --- the channel to the student's process --------------------------------------------------
 
 
-def to_plain(value):
-    """Turn a value returned by student code into plain JSON data."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
+def _wire(value):
+    """Request values as JSON: bytes travel as ``{"__bytes__": base64}``."""
+    if isinstance(value, bytes | bytearray):
+        return {"__bytes__": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_plain(v) for v in value]
-    if isinstance(value, datetime.date | datetime.datetime):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    table = getattr(value, "__table__", None)
-    if table is not None:
-        row = {c.key: to_plain(getattr(value, c.key, None)) for c in table.columns}
-        row["__model__"] = type(value).__name__
-        return row
-    raise TypeError(f"cannot send a {type(value).__name__} back to the grader")
+        return {str(k): _wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_wire(v) for v in value]
+    return value
 
 
 class _Response:
     """The parts of a Flask test response a grader reads."""
 
-    def __init__(self, response):
-        self.status_code = response.status_code
-        self.headers = response.headers
-        self.data = response.get_data()
-        self.mimetype = response.mimetype
-        self.location = response.location
+    def __init__(self, reply):
+        self.status_code = reply["status"]
+        self.headers = Headers([(str(k), str(v)) for k, v in reply["headers"]])
+        self.data = base64.b64decode(reply["body"])
+        content_type = self.headers.get("Content-Type")
+        self.mimetype = parse_options_header(content_type)[0].lower() if content_type else ""
+        self.location = self.headers.get("Location")
+
+    @property
+    def status(self):
+        return str(self.status_code)
 
     @property
     def is_json(self):
@@ -112,9 +133,11 @@ class _Response:
     def text(self):
         return self.data.decode("utf-8", "replace")
 
-    def get_json(self, silent=False):
-        import json
+    def get_data(self, as_text=False):
+        """The body, as bytes or (``as_text=True``) as text."""
+        return self.text if as_text else self.data
 
+    def get_json(self, silent=False):
         try:
             return json.loads(self.data)
         except ValueError:
@@ -127,14 +150,101 @@ class _Response:
         return self.get_json()
 
 
+class _CliResult:
+    def __init__(self, reply):
+        self.exit_code = reply["exit_code"]
+        self.output = reply["output"]
+        self.exception = reply.get("exception")
+
+
+class _Lab:
+    """The student's process for the whole grader run, restarted after a crash."""
+
+    def __init__(self, spec, scratch):
+        self.spec = spec
+        self.scratch = Path(scratch)
+        self.process = None
+        self.deadline = None
+        self.tests = 0
+
+    def _ensure_running(self):
+        if self.process is not None and self.process.alive:
+            return
+        self.process = LabProcess(self.spec, self.scratch)
+        self.process.limit_seconds = IMPORT_SECONDS
+        self.process.start()
+        try:
+            reply = self.process.ask({"op": "import"}, time.monotonic() + IMPORT_SECONDS,
+                                     "importing the lab's package")
+            self._check(reply, "importing the lab's package failed")
+        except StudentCrash as exc:
+            self.process = None
+            pytest.fail(f"the lab could not start: {exc}", pytrace=False)
+
+    def begin(self, request, seconds):
+        """A fresh app for one test; return its database file as the grader reads it."""
+        self._ensure_running()
+        self.deadline = time.monotonic() + seconds
+        self.process.limit_seconds = seconds
+        self.tests += 1
+        inner = f"{self.process.data_folder}/test-{self.tests}.sqlite"
+        settings = app_settings(request, self.spec, inner)
+        self.settings = settings
+        reply = self.ask({"op": "start", "config": settings})
+        self._check(reply, "create_app failed")
+        return self.process.host_path(inner)
+
+    def ask(self, message):
+        """Send one request to the student's process within the test's time."""
+        try:
+            return self.process.ask(message, self.deadline)
+        except StudentCrash as exc:
+            self.process = None
+            pytest.fail(str(exc), pytrace=False)
+
+    @staticmethod
+    def _check(reply, what):
+        if not reply["ok"]:
+            error = reply["error"]
+            pytest.fail(f"{what}: {error['traceback'] or error['message']}", pytrace=False)
+
+    def call(self, name, args, kwargs):
+        reply = self.ask({"op": "call", "name": name, "args": _wire(args),
+                          "kwargs": _wire(kwargs)})
+        if not reply["ok"]:
+            error = reply["error"]
+            raise StudentError(error["type_names"] or ["Exception"], error["message"])
+        return reply["value"]
+
+    def close(self):
+        if self.process is not None:
+            self.process.close()
+            self.process = None
+
+
 class _Client:
-    """Test-client calls, each answered as a :class:`_Response`."""
+    """Test-client calls, answered by Flask's test client inside the student's process."""
 
-    def __init__(self, app):
-        self._client = app.test_client()
+    def __init__(self, lab):
+        self._lab = lab
 
-    def open(self, *args, **kwargs):
-        return _Response(self._client.open(*args, **kwargs))
+    def open(self, path="/", method="GET", **kwargs):
+        message = {"op": "request", "method": method.upper(), "path": path}
+        for key in ("json", "data", "headers", "query_string", "follow_redirects",
+                    "content_type"):
+            if key in kwargs:
+                value = kwargs.pop(key)
+                if key == "headers" and hasattr(value, "items"):
+                    value = list(value.items())
+                message[key] = _wire(value)
+        if kwargs:
+            raise TypeError(f"the grading client does not take {', '.join(kwargs)}")
+        reply = self._lab.ask(message)
+        if not reply["ok"]:
+            error = reply["error"]
+            pytest.fail(f"the request raised: {error['traceback'] or error['message']}",
+                        pytrace=False)
+        return _Response(reply)
 
     def get(self, *args, **kwargs):
         return self.open(*args, method="GET", **kwargs)
@@ -152,61 +262,16 @@ class _Client:
         return self.open(*args, method="DELETE", **kwargs)
 
 
-class _CliResult:
-    def __init__(self, exit_code, output):
-        self.exit_code = exit_code
-        self.output = output
-
-
 class _Runner:
-    def __init__(self, app):
-        self._runner = app.test_cli_runner()
+    def __init__(self, lab):
+        self._lab = lab
 
     def invoke(self, args=None, input=None):
-        result = self._runner.invoke(args=args, input=input)
-        return _CliResult(result.exit_code, result.output)
-
-
-class _LocalLab:
-    """The student's app, created in this process (stand-in backend)."""
-
-    def __init__(self, settings):
-        import importlib
-
-        self._importlib = importlib
-        self.package = importlib.import_module("bookshelf")
-        self.app = self.package.create_app(settings)
-        self.db = self.app.extensions.get("sqlalchemy")
-        if self.db is not None:
-            with self.app.app_context():
-                self.db.create_all()
-
-    def close(self):
-        if self.db is not None:
-            with self.app.app_context():
-                self.db.session.remove()
-                self.db.engine.dispose()
-
-    def _resolve(self, value):
-        if isinstance(value, dict) and set(value) == {"__model__", "id"}:
-            models = self._importlib.import_module("bookshelf.models")
-            return self.db.session.get(getattr(models, value["__model__"]), value["id"])
-        if isinstance(value, list):
-            return [self._resolve(v) for v in value]
-        return value
-
-    def call(self, name, args, kwargs):
-        module_name, _, function_name = name.rpartition(".")
-        module = self._importlib.import_module(f"bookshelf.{module_name}")
-        function = getattr(module, function_name)
-        with self.app.app_context():
-            args = [self._resolve(a) for a in args]
-            kwargs = {k: self._resolve(v) for k, v in kwargs.items()}
-            try:
-                return to_plain(function(*args, **kwargs))
-            except Exception as exc:  # the student's exception, carried back by name
-                names = [cls.__name__ for cls in type(exc).__mro__]
-                raise StudentError(names, str(exc)) from None
+        reply = self._lab.ask({"op": "cli", "args": list(args or []), "input": input})
+        if not reply["ok"]:
+            error = reply["error"]
+            pytest.fail(f"the command raised: {error['message']}", pytrace=False)
+        return _CliResult(reply)
 
 
 # --- the grader-side database reader -------------------------------------------------------
@@ -267,26 +332,44 @@ class Database:
 # --- fixtures ------------------------------------------------------------------------------
 
 
+def _spec():
+    """The lab this run grades: from the runner's spec file, else the current folder."""
+    path = os.environ.get(SPEC_VARIABLE)
+    if path:
+        return LabSpec.load(path)
+    return LabSpec(lab=os.getcwd(), in_process_app=True)
+
+
+@pytest.fixture(scope="session")
+def _student_lab():
+    """The student's process, shared by the run's tests (internal)."""
+    with tempfile.TemporaryDirectory(prefix="studyguide-lab-") as scratch:
+        lab = _Lab(_spec(), scratch)
+        try:
+            yield lab
+        finally:
+            lab.close()
+
+
 @pytest.fixture
-def lab(request, tmp_path):
-    """The student's app with a fresh, empty database (internal: use the fixtures below)."""
-    settings = app_settings(request, tmp_path)
-    started = _LocalLab(settings)
-    started.database_path = tmp_path / "bookshelf.sqlite"
-    yield started
-    started.close()
+def lab(request, _student_lab):
+    """A fresh app in the student's process for this test (internal: use the fixtures below)."""
+    marker = request.node.get_closest_marker("timeout")
+    seconds = float(marker.args[0]) if marker and marker.args else _student_lab.spec.test_seconds
+    _student_lab.database_path = _student_lab.begin(request, seconds)
+    return _student_lab
 
 
 @pytest.fixture
 def client(lab):
     """A test client for the student's app; cookies persist between its requests."""
-    return _Client(lab.app)
+    return _Client(lab)
 
 
 @pytest.fixture
 def runner(lab):
     """Runs the student's ``flask`` CLI commands: ``runner.invoke(args=[...])``."""
-    return _Runner(lab.app)
+    return _Runner(lab)
 
 
 @pytest.fixture
@@ -307,8 +390,23 @@ def call(lab):
 
 @pytest.fixture
 def app(lab):
-    """The app object itself. Transitional: graders are moving to the four fixtures above."""
-    return lab.app
+    """The app object itself, in this process. Transitional, and only for the instructor's own
+    labs (``studyguide check``): graders are moving to the four fixtures above."""
+    if not lab.spec.in_process_app:
+        pytest.fail("the app fixture is not available when grading students: "
+                    "use client, runner, database or call", pytrace=False)
+    import importlib
+
+    if lab.spec.lab not in sys.path:
+        sys.path.insert(0, lab.spec.lab)
+    package = importlib.import_module(lab.spec.package)
+    application = package.create_app(dict(lab.settings))
+    yield application
+    extension = application.extensions.get("sqlalchemy")
+    if extension is not None:
+        with application.app_context():
+            extension.session.remove()
+            extension.engine.dispose()
 
 
 @pytest.fixture(name="model_ref")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .generate import extract_reference, lab_differences, module_pages, render_page
+from .grading.channel import LabSpec
 from .leaks import find_leaks, solution_blocks_by_module
 from .manifest import ManifestError, load_course
 from .markers import MarkerError, find_blocks
@@ -150,6 +151,31 @@ def _retired(course, module):
     return sorted(course.retired(module))
 
 
+def run_graders(course, module, lab_dir, grader_folders, deselect=()):
+    """Run hidden graders against the instructor's own lab ``lab_dir`` of ``module``.
+
+    The graders run in their own pytest process and reach the lab through a plain lab-server
+    subprocess (the instructor's code needs no sandbox), with the app configuration the course
+    gives earlier graders on this lab (``earlier_graders_config``).
+    """
+    from .grading.runner import module_configs
+
+    spec = LabSpec(
+        lab=str(Path(lab_dir).resolve()),
+        package=course.package,
+        module_configs=module_configs(course, module.id),
+        in_process_app=True,
+    )
+    return run_pytest(
+        lab_dir,
+        grader_folders,
+        rootdir=course.root / "grading",
+        deselect=deselect,
+        lab_spec=spec,
+        lab_on_path=False,
+    )
+
+
 def _describe(run, nodeid):
     """A failing test's last lines, or the reason the run produced no report."""
     for test in run.tests:
@@ -192,11 +218,8 @@ def check_solution(course, module):
         f"solutions/{module.id} visible tests",
         f"fix: `cd solutions/{module.id} && pytest`",
     )
-    graded = run_pytest(
-        solution,
-        grader_paths(course, module),
-        rootdir=course.root / "grading",
-        deselect=_retired(course, module),
+    graded = run_graders(
+        course, module, solution, grader_paths(course, module), _retired(course, module)
     )
     problems += _must_all_pass(
         graded,
@@ -227,7 +250,7 @@ def check_skeleton(course, module):
     """Every grader of module NN fails on lab NN; earlier graders still pass on it."""
     problems = []
     lab = course.path("labs", module)
-    own = run_pytest(lab, [course.path("grading", module)], rootdir=course.root / "grading")
+    own = run_graders(course, module, lab, [course.path("grading", module)])
     label = f"labs/{module.id} against its own graders"
     problem = _run_report_problem(own, label)
     if problem:
@@ -240,11 +263,12 @@ def check_skeleton(course, module):
         )
     earlier = course.earlier(module)
     if earlier:
-        before = run_pytest(
+        before = run_graders(
+            course,
+            module,
             lab,
             [course.path("grading", m) for m in earlier],
-            rootdir=course.root / "grading",
-            deselect=_retired(course, module),
+            _retired(course, module),
         )
         problems += _must_all_pass(
             before,

@@ -31,6 +31,9 @@ class Module:
     hints: tuple[str, ...]
     optional: bool = False
     retires: tuple[str, ...] = ()
+    # App configuration added when an earlier module's graders run on this lab or a later one
+    # (for example ``{LOGIN_DISABLED = true}`` once login guards every route).
+    earlier_graders_config: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def number(self):
@@ -103,6 +106,9 @@ def _module_from_table(table, index):
     for key in ("title", "goal", "lab"):
         if not isinstance(table[key], str) or not table[key].strip():
             raise ManifestError(f"{where} ({table['id']}): {key} must be non-empty text")
+    earlier_config = table.get("earlier_graders_config", {})
+    if not isinstance(earlier_config, dict):
+        raise ManifestError(f"{where} ({table['id']}): earlier_graders_config must be a table")
     return Module(
         id=table["id"],
         title=table["title"],
@@ -113,6 +119,7 @@ def _module_from_table(table, index):
         hints=tuple(table["hints"]),
         optional=bool(table.get("optional", False)),
         retires=tuple(table.get("retires", ())),
+        earlier_graders_config=dict(earlier_config),
     )
 
 

@@ -15,8 +15,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import warnings
@@ -24,6 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
+
+from studyguide.grading.processes import run_group
 
 NBGRADER_SCHEMA_VERSION = 3
 MIN_GRADED_TESTS = 3
@@ -229,16 +229,11 @@ def _nbgrader(args, cwd, timeout=600):
     # even when the virtual environment is not activated.
     env = dict(os.environ)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, text=True, env=env,
-                            start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        return None, f"{output}\n`nbgrader {' '.join(args)}` timed out after {timeout}s"
-    return proc.returncode, output
+    finished = run_group(cmd, timeout=timeout, cwd=cwd, env=env)
+    if finished.timed_out:
+        message = f"`nbgrader {' '.join(args)}` timed out after {timeout}s"
+        return None, f"{finished.output}\n{message}"
+    return finished.returncode, finished.output
 
 
 def write_nbgrader_config(dest, course_id="flask-study-guide"):

@@ -17,6 +17,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     """Register the `grade` marker and start a report when a path is given."""
     config.addinivalue_line("markers", "grade(points, hint): points and hint of a graded test")
+    config.addinivalue_line("markers", "timeout(seconds): time limit of one grader test")
     path = config.getoption("--studyguide-report")
     if path:
         config._studyguide_report = _Report(path)
@@ -24,20 +25,24 @@ def pytest_configure(config):
 
 
 def grade_of(item):
-    """Return (points, hint) from an item's `grade` marker, or (None, None) without one."""
+    """Return (points, hint, visible) from an item's `grade` marker; (None, None, False) without."""
     marker = item.get_closest_marker("grade")
     if marker is None:
-        return None, None
+        return None, None, False
     points = marker.kwargs.get("points", marker.args[0] if marker.args else None)
     hint = marker.kwargs.get("hint", marker.args[1] if len(marker.args) > 1 else None)
-    return points, hint
+    if isinstance(points, bool) or not isinstance(points, int | float):
+        points = None
+    return points, hint if isinstance(hint, str) else None, bool(marker.kwargs.get("visible"))
 
 
 def _short_message(report):
-    """Return the last lines of a failure, enough to show expected against actual."""
+    """Expected against actual: the ``E`` lines of a failure and where it happened."""
     text = getattr(report, "longreprtext", "") or ""
     lines = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(lines[-12:])
+    explanation = [line for line in lines if line.startswith("E ")]
+    chosen = explanation[-12:] + lines[-1:] if explanation else lines[-12:]
+    return "\n".join(chosen)[-2000:]
 
 
 class _Report:
@@ -52,11 +57,12 @@ class _Report:
     def pytest_collection_finish(self, session):
         # session.items is the final list, after deselection and -k filtering.
         for item in session.items:
-            points, hint = grade_of(item)
+            points, hint, visible = grade_of(item)
             self.tests[item.nodeid] = {
                 "nodeid": item.nodeid,
                 "points": points,
                 "hint": hint,
+                "visible": visible,
                 "outcome": "not run",
                 "message": "",
                 "duration": 0.0,

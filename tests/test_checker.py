@@ -187,3 +187,14 @@ def test_manifest_hints_must_not_be_empty(course):
     edit(course.root / "course.toml", 'hints = ["a hint for 01-hello"]', "hints = []")
     with pytest.raises(ManifestError, match="hints must be a non-empty list"):
         load_course(course.root)
+
+
+def test_earlier_graders_config_is_read_as_a_table_and_checked(course):
+    manifest = course.root / "course.toml"
+    edit(manifest, 'id = "02-', 'earlier_graders_config = { LOGIN_DISABLED = true }\nid = "02-')
+    module = load_course(course.root).modules[1]
+    assert module.earlier_graders_config == {"LOGIN_DISABLED": True}
+    assert load_course(course.root).modules[0].earlier_graders_config == {}
+    edit(manifest, "{ LOGIN_DISABLED = true }", "3")
+    with pytest.raises(ManifestError, match="earlier_graders_config must be a table"):
+        load_course(course.root)

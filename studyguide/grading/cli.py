@@ -68,19 +68,26 @@ def run_grade(args) -> int:
     """Run ``studyguide grade``; 0 when the class was graded, 2 when there is nothing to grade."""
     from studyguide.grading import feedback
     from studyguide.grading.classroom import grade_class
+    from studyguide.grading.runner import GraderError
+    from studyguide.grading.sandbox import isolation_summary
 
     root = Path(getattr(args, "root", None) or ".")
     submissions = Path(args.submissions)
     if not submissions.is_dir():
         print(f"studyguide grade: {submissions} is not a folder", file=sys.stderr)
         return 2
-    report = grade_class(root, submissions, Path(args.out), workers=args.workers,
-                         module_ids=args.modules, use_cache=not args.no_cache,
-                         progress=not args.quiet)
+    try:
+        report = grade_class(root, submissions, Path(args.out), workers=args.workers,
+                             module_ids=args.modules, use_cache=not args.no_cache,
+                             progress=not args.quiet)
+    except GraderError as exc:
+        print(f"studyguide grade: {exc}", file=sys.stderr)
+        return 2
     if not report.students:
         print(f"studyguide grade: no student folder or zip in {submissions}", file=sys.stderr)
         return 2
     print_report(report)
+    print(f"isolation of student code: {isolation_summary()}")
     if args.feedback:
         if args.feedback not in report.students:
             print(f"studyguide grade: no student {args.feedback!r}", file=sys.stderr)

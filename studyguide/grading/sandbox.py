@@ -1,24 +1,24 @@
-"""Operating-system limits around one sandboxed grading process.
+"""Operating-system limits and isolation around one sandboxed process (a lab server, nbgrader).
 
 ``ProcessJail`` is used as a context manager around one ``subprocess.Popen``: ``boot_args``
-tells the boot script which limits to apply to itself before any student code runs, and
-``kill_all`` ends every process the run started. Limits, strongest first where the machine allows
-them:
+tells the boot script (:mod:`studyguide.grading.sandbox_boot`) which limits to apply to itself
+before any student code runs, and ``kill_all`` ends every process the run started. Limits,
+strongest first where the machine allows them:
 
 - a fresh pids cgroup with ``pids.max`` (holds for a fork bomb, even as root), else
   ``RLIMIT_NPROC`` (per user; the kernel ignores it for root);
 - its own session and process group, killed as a whole; the cgroup catches processes that
   left the group with ``setsid``;
 - ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE``, no core files;
-- when run as root with ``unshare``: fresh mount, pid, ipc, uts and network namespaces. The boot
-  script then hides the instructor's course and the submissions behind empty mounts, freezes
-  every mount read-only except small tmpfs scratch folders, and drops all capabilities. The
-  student's code sees no other process (it cannot signal the runner), no network, and can write
-  only to its scratch folders. Without namespaces, the boot script still blocks sockets in
-  Python, and the per-test clock and the wall clock still hold.
+- when run as root with ``unshare`` (:func:`namespace_prefix`): fresh mount, pid, ipc, uts and
+  network namespaces. The boot script then builds a private read-only root holding only what
+  :func:`python_folders` names plus the run's own folders, and drops to a fresh user id
+  (:func:`sandbox_uid`) that owns nothing. Without namespaces, limits and a separate process
+  are all there is: :func:`isolation_summary` says which a run had.
 """
 
 import functools
+import itertools
 import os
 import secrets
 import shutil
@@ -26,6 +26,8 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+
+from studyguide.grading.processes import kill_group
 
 NAMESPACES = [
     "--mount",
@@ -37,6 +39,7 @@ NAMESPACES = [
     "--kill-child",
     "--mount-proc",
 ]
+CGROUP_PREFIX = "studyguide-grade-"
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
 MAX_FILE_SIZE = 64 * 1024 * 1024
 
@@ -73,15 +76,16 @@ def _count_user_processes(uid):
 class ProcessJail:
     """Limits for one child process tree; see the module docstring."""
 
-    def __init__(self, limits):
+    def __init__(self, limits, tag=""):
         self.limits = limits
+        self.tag = tag  # names the run's cgroups, so remove_cgroups(tag) finds them
         self.cgroup = None
         self.nproc = None
 
     def __enter__(self):
         root = _pids_cgroup_root()
         if root is not None:
-            cgroup = root / f"studyguide-grade-{secrets.token_hex(6)}"
+            cgroup = root / f"{CGROUP_PREFIX}{self.tag}{secrets.token_hex(6)}"
             try:
                 cgroup.mkdir()
                 (cgroup / "pids.max").write_text(str(self.limits.processes))
@@ -123,10 +127,7 @@ class ProcessJail:
 
     def kill_all(self, proc):
         """Kill the child's process group and everything left in its cgroup."""
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_group(proc)
         if self.cgroup is not None:
             self._kill_cgroup()
 
@@ -160,6 +161,22 @@ class ProcessJail:
                 time.sleep(0.02)
 
 
+def remove_cgroups(tag):
+    """Kill and remove every cgroup of a run named by ``tag`` that is still there.
+
+    A grader process killed by its wall clock cannot clean up the cgroups of the student
+    processes it started; the runner calls this afterwards.
+    """
+    root = _pids_cgroup_root()
+    if root is None or not tag:
+        return
+    for cgroup in root.glob(f"{CGROUP_PREFIX}{tag}*"):
+        jail = ProcessJail(None)
+        jail.cgroup = cgroup
+        jail._kill_cgroup()
+        ProcessJail._remove_cgroup(cgroup)
+
+
 @functools.cache
 def namespace_prefix():
     """The ``unshare`` command line that puts a run in fresh namespaces, or [] when unavailable.
@@ -177,26 +194,63 @@ def namespace_prefix():
     return [unshare, *NAMESPACES] if probe.returncode == 0 else []
 
 
-def hidden_folders(paths, keep_visible):
-    """For each of ``paths``, its highest ancestor (not ``/``) holding none of ``keep_visible``.
+@functools.cache
+def parent_death_prefix():
+    """``setpriv --pdeathsig KILL``: the sandbox dies with the process that started it.
 
-    Covering those folders hides the course and every submission stored next to the graded one,
-    while the Python interpreter and its packages (``keep_visible``) stay reachable.
+    Without it, a grader process killed by its wall clock would leave a looping student
+    process behind. [] where ``setpriv`` is missing or too old (the wall clock still kills the
+    grader process, and a lab server exits when its channel closes).
     """
-    keep = [Path(p).resolve() for p in keep_visible]
-    chosen = []
-    for path in paths:
-        path = Path(path).resolve()
-        if not path.exists():
-            continue
-        candidates = [a for a in [path, *path.parents] if a != Path(a.anchor)]
-        allowed = [a for a in candidates if not any(_is_within(k, a) for k in keep)]
-        if allowed:
-            chosen.append(allowed[-1])
-    chosen = sorted(set(chosen), key=lambda p: (len(p.parts), str(p)))
-    return [p for i, p in enumerate(chosen) if not any(_is_within(p, q) for q in chosen[:i])]
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    if setpriv is None:
+        return []
+    try:
+        probe = subprocess.run([setpriv, "--pdeathsig", "KILL", "true"], capture_output=True,
+                               timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [setpriv, "--pdeathsig", "KILL"] if probe.returncode == 0 else []
 
 
-def _is_within(path, folder):
-    """True when ``path`` is ``folder`` or below it."""
-    return path == folder or folder in path.parents
+#: Folders of the machine a sandboxed Python needs besides its own environment.
+SYSTEM_FOLDERS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin")
+#: Sandboxed processes run as a fresh user id from here on: one that owns no file anywhere.
+FIRST_SANDBOX_UID = 200_000
+_uids = itertools.count(FIRST_SANDBOX_UID + (os.getpid() % 1000) * 1000)
+
+
+def sandbox_uid():
+    """A user id no other running sandbox of this process has, owning nothing on the machine."""
+    return FIRST_SANDBOX_UID + (next(_uids) - FIRST_SANDBOX_UID) % 1_000_000
+
+
+@functools.cache
+def python_folders(python):
+    """The folders a sandboxed ``python`` needs: its environment, its base install, the system.
+
+    Only these are mounted (read-only) in the sandbox's file system. A virtual environment
+    inside the course folder is mounted alone: the rest of the course is not.
+    """
+    probe = subprocess.run(
+        [python, "-I", "-c",
+         "import os, sys; print('\\n'.join([sys.prefix, sys.base_prefix, sys.exec_prefix, "
+         "sys.base_exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]))"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    wanted = [Path(p) for p in probe.stdout.split()] + [Path(p) for p in SYSTEM_FOLDERS]
+    folders = []
+    for folder in sorted({p for p in wanted if p.is_dir() and p != Path("/")},
+                         key=lambda p: len(p.parts)):
+        if not any(folder == f or f in folder.parents for f in folders):
+            folders.append(folder)
+    return tuple(str(f) for f in folders)
+
+
+def isolation_summary():
+    """How strongly student code is kept apart from the grader on this machine, in words."""
+    if namespace_prefix():
+        return ("namespaces (mount, pid, net, ipc, uts), a private read-only root with only the "
+                "lab copy and Python, a user id that owns nothing, limits")
+    return ("process limits only (no root or no namespaces: the student's app runs as your user; "
+            "the verdict still comes from the separate grader process)")

@@ -1,6 +1,7 @@
 """Fixtures for the grading runner's tests: a small fixture course and submission builders.
 
-The fixture course (``hostile/course``) has two available modules: ``01-hello`` (graders worth
+The fixture course (``hostile/course``, plus the real ``grading/conftest.py``) has two available
+modules: ``01-hello`` (graders worth
 2 + 1 points, the second retired by 02) and ``02-tally`` (2 visible + 1 + 1 points). Lab 02 is
 therefore worth 6 points; its skeleton earns the 2 points of the 01 grader it still passes.
 """
@@ -14,6 +15,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 FIXTURE_COURSE = HERE / "hostile" / "course"
+REAL_CONFTEST = HERE.parents[1] / "grading" / "conftest.py"
 
 # The fixture course's graders must not run as tests of the course tool.
 collect_ignore = ["hostile"]
@@ -37,9 +39,11 @@ def tree_digest():
 
 @pytest.fixture(scope="session")
 def course(tmp_path_factory):
-    """A private copy of the fixture course; its digest is checked again at the end."""
+    """A private copy of the fixture course with the real grader fixtures (the course's
+    ``grading/conftest.py``); its digest is checked again at the end."""
     root = tmp_path_factory.mktemp("course") / "course"
     shutil.copytree(FIXTURE_COURSE, root)
+    shutil.copyfile(REAL_CONFTEST, root / "grading" / "conftest.py")
     before = _tree_digest(root)
     yield root
     assert _tree_digest(root) == before, "grading changed the instructor's course"

@@ -10,6 +10,7 @@ import ast
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -286,16 +287,29 @@ def test_a_module_whose_notebook_cannot_be_released_is_reported_not_fatal(tmp_pa
 # --------------------------------------------------------------------------- a real class
 
 
+def uses_in_process_app(module_id):
+    """True while a grader of the module still asks for the transitional in-process ``app``
+    fixture, which exists only for the instructor's own labs, never when grading students."""
+    pattern = re.compile(r"def \w+\([^)]*\bapp\b")
+    return any(pattern.search(path.read_text()) for path in (ROOT / "grading" / module_id)
+               .glob("*.py"))
+
+
 def ready_modules():
-    """Available modules whose solution, lab, graders and notebook are all in the repo."""
+    """Available modules whose solution, lab, graders and notebook are all in the repo, and
+    whose graders (and every earlier module's) reach the lab only through the fixtures."""
     manifest = tomllib.loads((ROOT / "course.toml").read_text())
-    return [
-        m["id"]
-        for m in manifest["modules"]
-        if m.get("available")
-        and all((ROOT / kind / m["id"]).is_dir() for kind in ("solutions", "labs", "grading"))
-        and (ROOT / "notebooks" / f"{m['id']}.ipynb").is_file()
-    ]
+    ready = []
+    for m in manifest["modules"]:
+        if not m.get("available"):
+            continue
+        if uses_in_process_app(m["id"]):
+            break  # later labs run these graders too
+        if all((ROOT / kind / m["id"]).is_dir() for kind in ("solutions", "labs", "grading")) and (
+            ROOT / "notebooks" / f"{m['id']}.ipynb"
+        ).is_file():
+            ready.append(m["id"])
+    return ready
 
 
 def grader_points(module_id):
@@ -518,3 +532,40 @@ def test_grade_command_parses_its_options_and_refuses_a_missing_folder(tmp_path,
     args.root = str(ROOT)
     assert run_grade(args) == 2
     assert "is not a folder" in capsys.readouterr().err
+
+
+def test_grade_in_a_student_edition_stops_with_what_is_missing(tmp_path, capsys):
+    import argparse
+
+    from studyguide.grading.cli import add_grade_command, run_grade
+
+    edition = tmp_path / "edition"
+    shutil.copytree(ROOT, edition, ignore=shutil.ignore_patterns(
+        "grading", "solutions", ".git", ".venv", "__pycache__", "node_modules"))
+    submissions = tmp_path / "submissions"
+    (submissions / "ann" / "labs" / "01-routing").mkdir(parents=True)
+    parser = argparse.ArgumentParser()
+    add_grade_command(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["grade", str(submissions), "--out", str(tmp_path / "out")])
+    args.root = str(edition)
+    assert run_grade(args) == 2
+    error = capsys.readouterr().err
+    assert "the hidden graders are missing in " + str(edition / "grading") in error
+    assert "not from a student edition" in error
+    assert not (tmp_path / "out" / "grades.csv").exists()
+
+
+def test_a_student_folder_holding_a_symlink_is_refused(tmp_path):
+    submissions = tmp_path / "submissions"
+    lab = submissions / "mallory" / "labs" / "01-routing"
+    lab.mkdir(parents=True)
+    (lab / "bookshelf").symlink_to(ROOT / "solutions" / "01-routing" / "bookshelf")
+    (submissions / "ann" / "labs").mkdir(parents=True)
+    students, skipped = discover_students(submissions, tmp_path / "extracted")
+    by_id = {s.id: s for s in students}
+    assert skipped == []
+    assert by_id["mallory"].root is None
+    assert by_id["mallory"].problem == (
+        "mallory/labs/01-routing/bookshelf is a symbolic link; symbolic links are refused"
+    )
+    assert by_id["ann"].problem is None
