@@ -16,6 +16,12 @@ pytestmark = [
 ]
 
 LIBRARIAN = ("libby", "libby-shelves-books")
+FLEDGLING = {
+    "title": "Fledgling",
+    "author": "Octavia E. Butler",
+    "year": 2005,
+    "isbn": "0446696161",
+}
 READER = ("rita", "rita-reads-a-lot")
 
 
@@ -78,10 +84,12 @@ def shelve(client, runner):
     """An author with two books, shelved by the logged-in librarian."""
     log_in_as_librarian(client, runner)
     author = created(client.post("/authors", json={"name": "Octavia E. Butler"}), "an author")
-    kindred = created(client.post("/books", json={"title": "Kindred", "author_id": author["id"]}),
-                      "a book")
-    dawn = created(client.post("/books", json={"title": "Dawn", "author_id": author["id"]}),
-                   "a book")
+    kindred = created(
+        client.post("/books", json={"title": "Kindred", "author_id": author["id"]}), "a book"
+    )
+    dawn = created(
+        client.post("/books", json={"title": "Dawn", "author_id": author["id"]}), "a book"
+    )
     return author, kindred, dawn
 
 
@@ -130,7 +138,8 @@ def test_author_item_loads_partially_and_dumps_through_the_schema(client, runner
     changed = client.patch(url, json={"bio": "Wrote Kindred."})
     assert changed.status_code == 200, changed.text
     answer = changed.get_json()
-    assert (answer.get("name"), answer.get("bio")) == ("Octavia E. Butler", "Wrote Kindred."), answer
+    expected = ("Octavia E. Butler", "Wrote Kindred.")
+    assert (answer.get("name"), answer.get("bio")) == expected, f"PATCH answered {answer}"
     assert answer.get("book_count") == 2, f"PATCH answered {answer}"
     assert [b.get("title") for b in answer.get("books", [])] == ["Kindred", "Dawn"], answer
     assert_methods_refused(client, url, ["PUT", "POST"])
@@ -166,8 +175,7 @@ def test_author_item_loads_partially_and_dumps_through_the_schema(client, runner
 def test_books_collection_loads_and_dumps_through_the_schema(client, runner, database):
     author, kindred, _ = shelve(client, runner)
     book = created(
-        client.post("/books", json={"title": "Fledgling", "author": "Octavia E. Butler",
-                                    "year": 2005, "isbn": "978-0-446-69616-2"}),
+        client.post("/books", json=FLEDGLING),
         "a book",
     )
     assert book.get("reviews") == [], f"POST /books answers the book with reviews []: {book}"
@@ -247,7 +255,9 @@ def test_book_item_loads_partially_and_dumps_through_the_schema(client, runner, 
 def test_reviews_collection_loads_and_dumps_through_the_schema(client, runner, database):
     _, kindred, dawn = shelve(client, runner)
     sign_up_reader(client)
-    review = created(client.post("/reviews", json={"book_id": kindred["id"], "rating": 4}), "review")
+    review = created(
+        client.post("/reviews", json={"book_id": kindred["id"], "rating": 4}), "a review"
+    )
     assert review.get("body") == "", f"a review without a body has body '': {review}"
     assert (review.get("book") or {}).get("title") == "Kindred", f"nested book: {review}"
     assert_methods_refused(client, "/reviews", ["PUT", "DELETE"])
