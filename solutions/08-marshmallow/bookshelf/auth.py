@@ -21,6 +21,7 @@ from . import crud
 from .db import db
 from .errors import problem
 from .models import User
+from .schemas import UserSchema
 from .validation import (
     ROLES,
     boolean,
@@ -131,7 +132,7 @@ def signup():
     user = crud.create_user(values["username"], values["password"])
     login_user(user)
     location = url_for("user", user_id=user.id)
-    return user.to_dict(), 201, {"Location": location}
+    return UserSchema().dump(user), 201, {"Location": location}
 
 
 @bp.post("/login")
@@ -143,7 +144,7 @@ def login():
         # One answer for both mistakes, so nobody can probe which usernames exist.
         abort(401, "Wrong username or password.")
     login_user(user, remember=values.get("remember", False))
-    return user.to_dict()
+    return UserSchema().dump(user)
 
 
 @bp.post("/logout")
@@ -157,10 +158,10 @@ def logout():
 def me():
     """Return the logged-in user, or 401 (a worked example of current_user)."""
     # Not @login_required: with LOGIN_DISABLED it would let an anonymous user through, and an
-    # anonymous user has no to_dict().
+    # anonymous user has no username to dump.
     if not current_user.is_authenticated:
         return login_manager.unauthorized()  # whatever the unauthorized_handler answers
-    return current_user.to_dict()
+    return UserSchema().dump(current_user)
 
 
 @click.command("create-user")

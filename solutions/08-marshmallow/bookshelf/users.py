@@ -12,7 +12,12 @@ from . import crud
 from .auth import is_current_user, require_owner, role_required
 from .db import db
 from .models import User
+from .schemas import UserSchema
 from .validation import json_body, role, validate
+
+# A worked example of dumping with a schema: what a client sees of a user, never the hash.
+user_schema = UserSchema()
+users_schema = UserSchema(many=True)
 
 
 def user_or_404(user_id):
@@ -26,7 +31,7 @@ class UserList(Resource):
     @role_required("admin")
     def get(self):
         """List every user (admins only)."""
-        return [user.to_dict() for user in crud.list_users()]
+        return users_schema.dump(crud.list_users())
 
 
 class UserItem(Resource):
@@ -37,7 +42,7 @@ class UserItem(Resource):
         """Return one user: admins see anyone, everybody else only themselves."""
         # 403 before 404, so a reader cannot find out which ids exist.
         require_owner(user_id, or_role="admin")
-        return user_or_404(user_id).to_dict()
+        return user_schema.dump(user_or_404(user_id))
 
     @role_required("admin")
     def patch(self, user_id):
@@ -47,7 +52,7 @@ class UserItem(Resource):
         if is_current_user(user) and values.get("role", user.role) != user.role:
             abort(409, "You cannot change your own role; ask another admin.")
         crud.update_user(user, **values)
-        return user.to_dict()
+        return user_schema.dump(user)
 
     @role_required("admin")
     def delete(self, user_id):
