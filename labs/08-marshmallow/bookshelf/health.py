@@ -23,9 +23,8 @@ def health_check():
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         current_app.logger.error("Health check failed, the database is unreachable: %s", error)
-        db.session.rollback()
-        response = problem(503, "The database is unreachable.")
-    else:
-        response = current_app.json.response({"status": "ok"})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+        db.session.rollback()  # a failed statement leaves the session unusable until then
+        unhealthy = problem(503, "The database is unreachable.")
+        unhealthy.headers["Cache-Control"] = "no-store"
+        return unhealthy
+    return {"status": "ok"}, 200, {"Cache-Control": "no-store"}
