@@ -24,12 +24,13 @@ def book_or_404(book_id):
 
 def list_books_filtered():
     """The books matching ``?q=`` (title contains), at most ``?limit=`` of them."""
-    books = crud.list_books(title_contains=request.args.get("q", "").strip())
-    # type=int: a limit that is not a number becomes the default, None, and books[:None] is all.
-    limit = request.args.get("limit", default=None, type=int)
-    if limit is not None and limit < 0:
+    text = request.args.get("q", "").strip()
+    # type=int turns "abc" into None instead of raising, so a bad limit is ignored.
+    limit = request.args.get("limit", type=int)
+    if limit is not None and not 0 <= limit <= MAX_INTEGER:
         limit = None
-    return books[:limit]
+    # The filter and the limit become part of the SQL query: only the wanted rows are loaded.
+    return crud.list_books(title_contains=text, limit=limit)
 
 
 class BookList(Resource):

@@ -30,17 +30,15 @@ def production_environment(monkeypatch):
     hint="normalise_database_url: postgres:// and postgresql:// become "
     "postgresql+psycopg://; other URLs stay.",
 )
-@pytest.mark.parametrize(
-    ("given", "expected"),
-    [
-        ("postgres://u:p@db.example:5432/books", "postgresql+psycopg://u:p@db.example:5432/books"),
-        ("postgresql://u@localhost/books", "postgresql+psycopg://u@localhost/books"),
-        ("postgresql+psycopg://u@localhost/books", "postgresql+psycopg://u@localhost/books"),
-        ("sqlite:///bookshelf.sqlite", "sqlite:///bookshelf.sqlite"),
-    ],
-)
-def test_normalise_database_url(given, expected):
-    assert normalise_database_url(given) == expected
+def test_normalise_database_url():
+    cases = {
+        "postgres://u:p@db.example:5432/books": "postgresql+psycopg://u:p@db.example:5432/books",
+        "postgresql://u@localhost/books": "postgresql+psycopg://u@localhost/books",
+        "postgresql+psycopg://u@localhost/books": "postgresql+psycopg://u@localhost/books",
+        "sqlite:///bookshelf.sqlite": "sqlite:///bookshelf.sqlite",
+    }
+    for given, expected in cases.items():
+        assert normalise_database_url(given) == expected, given
 
 
 @pytest.mark.grade(
@@ -69,10 +67,14 @@ def test_missing_secret_key_stops_create_app(production_environment, tmp_path):
 
 @pytest.mark.grade(
     points=1,
-    hint="In debug or testing mode a missing SECRET_KEY becomes the development key.",
+    hint="In debug or testing mode a missing SECRET_KEY becomes the development key; "
+    "otherwise create_app raises ConfigurationError.",
 )
 def test_testing_and_debug_get_a_development_key(production_environment, tmp_path):
+    # Checked together with the refusal: a stub that always sets a key must not pass.
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        create_app({"SQLALCHEMY_DATABASE_URI": url})
     assert create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url}).config["SECRET_KEY"]
     production_environment.setenv("FLASK_DEBUG", "1")
     assert create_app({"SQLALCHEMY_DATABASE_URI": url}).config["SECRET_KEY"]
