@@ -34,6 +34,11 @@ def refused_fields(schema, data, **kwargs):
     return set()
 
 
+@pytest.mark.grade(
+    points=2,
+    hint="ReviewSchema nests the book as {id, title, author}: "
+    "fields.Nested(lambda: BookSchema(only=...)).",
+)
 def test_review_answer_nests_its_book(client, shelf):
     book = shelf["book"]
     response = client.post("/reviews", json={"book_id": book["id"], "rating": 5})
@@ -43,6 +48,10 @@ def test_review_answer_nests_its_book(client, shelf):
     assert client.get("/reviews").get_json()[0].get("book") == expected
 
 
+@pytest.mark.grade(
+    points=2,
+    hint='The book detail dumps with its reviews; the list dumps with exclude=("reviews",).',
+)
 def test_book_detail_nests_its_reviews_and_the_list_does_not(client, shelf):
     book_id = shelf["book"]["id"]
     client.post("/reviews", json={"book_id": book_id, "rating": 4, "body": "Haunting."})
@@ -52,6 +61,10 @@ def test_book_detail_nests_its_reviews_and_the_list_does_not(client, shelf):
     assert "reviews" not in client.get("/books").get_json()[0]
 
 
+@pytest.mark.grade(
+    points=1,
+    hint='AuthorSchema has a dump-only book_count (fields.Method or fields.Function).',
+)
 def test_authors_show_their_book_count(client, shelf):
     listed = client.get("/authors").get_json()
     assert [author.get("book_count") for author in listed] == [1], listed
@@ -60,6 +73,10 @@ def test_authors_show_their_book_count(client, shelf):
     assert [b["title"] for b in detail["books"]] == ["Kindred"], detail
 
 
+@pytest.mark.grade(
+    points=2,
+    hint="id and computed fields are dump_only; the base schema's Meta sets unknown = RAISE.",
+)
 def test_schemas_refuse_id_dump_only_and_unknown_fields(app, shelf):
     with app.app_context():
         author_id = shelf["author"]["id"]
@@ -72,6 +89,10 @@ def test_schemas_refuse_id_dump_only_and_unknown_fields(app, shelf):
         assert refused_fields(ReviewSchema(), {"book_id": 1, "rating": 3, "book": {}}) == {"book"}
 
 
+@pytest.mark.grade(
+    points=2,
+    hint='BookSchema checks author_id with @validates and @post_load hands the view the Author.',
+)
 def test_book_schema_loads_the_author_and_checks_it(app, shelf):
     with app.app_context():
         author_id = shelf["author"]["id"]
@@ -82,6 +103,7 @@ def test_book_schema_loads_the_author_and_checks_it(app, shelf):
         assert refused_fields(BookSchema(), {"year": 1987}, partial=True) == set()
 
 
+# Lab 07 already refuses "id"; this check keeps it so once schemas do the loading (no points).
 def test_patch_holding_another_id_changes_nothing(client, auth, shelf):
     auth.login("libby")
     author_id = shelf["author"]["id"]
@@ -93,6 +115,11 @@ def test_patch_holding_another_id_changes_nothing(client, auth, shelf):
     assert client.get(f"/books/{shelf['book']['id']}").get_json()["year"] is None
 
 
+@pytest.mark.grade(
+    points=2,
+    hint="errors.py turns a marshmallow ValidationError into the course's 422 problem "
+    "with per-field errors.",
+)
 def test_load_errors_are_422_problems_in_production(tmp_path):
     app = create_app(
         {
