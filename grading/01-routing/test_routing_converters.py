@@ -9,7 +9,7 @@ BOOK = {"title": "Parable of the Sower", "author": "Octavia E. Butler", "year": 
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create(client, **fields):

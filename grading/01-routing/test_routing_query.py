@@ -7,7 +7,7 @@ BOOK = {"title": "Piranesi", "author": "Susanna Clarke", "year": 2020}
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create(client, **fields):

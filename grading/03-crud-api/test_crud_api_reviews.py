@@ -7,7 +7,7 @@ PROBLEM = "application/problem+json"
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create_book(client, title="Reviewed Book"):
@@ -138,7 +138,7 @@ def test_missing_review_is_404_problem(client):
 
 
 @pytest.mark.grade(
-    points=1, hint="PATCH a review with \"body\": null clears the body to \"\" and answers 200."
+    points=1, hint='PATCH a review with "body": null clears the body to "" and answers 200.'
 )
 def test_patch_review_with_null_body_clears_it(client):
     review = create_review(client, create_book(client), body="Too long; did not read.")
