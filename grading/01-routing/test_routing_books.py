@@ -97,3 +97,50 @@ def test_missing_book_answers_404_with_json(client):
     response = client.get("/books/987654")
     assert response.status_code == 404, body(response)
     assert response.is_json, body(response)
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="A body that is broken JSON is a 400 with {'error': ...}: use get_json(silent=True).",
+)
+def test_create_book_with_malformed_json_is_400_with_an_error(client):
+    response = client.post(
+        "/books", data='{"title": "Half', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, body(response)
+    assert response.is_json and isinstance(response.get_json().get("error"), str), body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="A rejected book answers 400 with {'error': '...'} saying what is wrong."
+)
+def test_rejected_book_answers_an_error_message(client):
+    for data in (
+        {"author": "No Title"},
+        {"title": "No Author"},
+        {"title": "T", "author": "A", "year": "1999"},
+    ):
+        response = client.post("/books", json=data)
+        assert response.status_code == 400, (data, body(response))
+        error = response.get_json().get("error")
+        assert isinstance(error, str) and error, (data, body(response))
+
+
+@pytest.mark.grade(
+    points=1, hint="A missing book answers 404 with {'error': '...'}, like every other error."
+)
+def test_missing_book_answers_an_error_message(client):
+    response = client.get("/books/424242")
+    assert response.status_code == 404, body(response)
+    error = response.get_json().get("error")
+    assert isinstance(error, str) and error, body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="Store the title and the author without the spaces around them (.strip())."
+)
+def test_title_and_author_are_stored_without_surrounding_spaces(client):
+    book = create(client, title="  Padded Title ", author=" Padded Author  ")
+    assert (book["title"], book["author"]) == ("Padded Title", "Padded Author"), book
+    stored = client.get(f"/books/{book['id']}").get_json()
+    assert (stored["title"], stored["author"]) == ("Padded Title", "Padded Author"), stored
