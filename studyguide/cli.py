@@ -83,7 +83,7 @@ def cmd_release(args):
 
 def cmd_mutate(args):
     """Run the graders on small bugs put into the solution code; report the ones nobody notices."""
-    from .mutations import EQUIVALENTS_FILE, format_table, run_mutations
+    from .mutations import EQUIVALENTS_FILE, format_table, run_mutations, write_report
 
     course = load_course(args.root)
     modules = [course.module(m) for m in args.modules] if args.modules else course.available
@@ -124,7 +124,8 @@ def cmd_mutate(args):
     print()
     print(format_table(reports))
     if args.report:
-        Path(args.report).write_text(format_table(reports) + "\n", encoding="utf-8")
+        command = f"studyguide mutate --report {args.report}   # or name modules to redo their rows"
+        write_report(args.report, reports, command)
     return 0 if all(r.score >= args.min_score for r in reports) else 1
 
 

@@ -518,13 +518,81 @@ def run_mutations(
 
 def format_table(reports):
     """A Markdown table of mutation reports: one row per module."""
-    rows = [
-        "| module | mutants | caught | equivalent | survived | score | run time |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in reports:
-        rows.append(
-            f"| {r.module} | {r.total} | {len(r.caught)} | {len(r.equivalent)} | "
-            f"{len(r.survived)} | {r.score:.1%} | {r.seconds / 60:.1f} min |"
-        )
+    rows = [TABLE_HEADER, "|---|---:|---:|---:|---:|---:|---:|"]
+    rows += [_table_row(r) for r in reports]
     return "\n".join(rows)
+
+
+TABLE_HEADER = "| module | mutants | caught | equivalent | survived | score | run time |"
+
+
+def _table_row(report):
+    return (
+        f"| {report.module} | {report.total} | {len(report.caught)} | {len(report.equivalent)} | "
+        f"{len(report.survived)} | {report.score:.1%} | {report.seconds / 60:.1f} min |"
+    )
+
+
+def write_report(path, reports, command):
+    """Write (or update) a Markdown report: the table, then each module's details.
+
+    Modules not in ``reports`` keep the rows and details an earlier run wrote, so modules can
+    be measured one at a time into the same file.
+    """
+    path = Path(path)
+    sections = _read_sections(path) if path.exists() else {}
+    for report in reports:
+        sections[report.module] = (_table_row(report), _details(report))
+    lines = [
+        "# Mutation report",
+        "",
+        "How many small, realistic bugs in the marked solution code the hidden graders catch.",
+        "Written by `studyguide mutate` (see `studyguide/mutations.py` for the kinds of mutant).",
+        "Equivalent mutants behave exactly like the solution; each is listed, with its reason, in",
+        "`grading/<module>/equivalent_mutants.toml`. Score = caught / (mutants - equivalent).",
+        "",
+        "Reproduce (slow, one pytest run per mutant; not part of CI):",
+        "",
+        "```console",
+        command,
+        "```",
+        "",
+        TABLE_HEADER,
+        "|---|---:|---:|---:|---:|---:|---:|",
+        *[sections[module][0] for module in sorted(sections)],
+        "",
+    ]
+    for module in sorted(sections):
+        lines += [sections[module][1], ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _details(report):
+    """The equivalent and surviving mutants of one module, as a Markdown section."""
+    lines = [f"## {report.module}", ""]
+    if report.survived:
+        lines += ["Surviving mutants (no grader notices them):", ""]
+        lines += [f"- `{m.id}` (line {m.line})" for m in report.survived]
+        lines.append("")
+    if report.equivalent:
+        lines += ["Equivalent mutants:", ""]
+        lines += [f"- `{m.id}`: {reason}" for m, reason in report.equivalent]
+        lines.append("")
+    if not report.survived and not report.equivalent:
+        lines += ["Every mutant is caught.", ""]
+    return "\n".join(lines).rstrip("\n")
+
+
+def _read_sections(path):
+    """``{module: (table row, details)}`` from a report written by :func:`write_report`."""
+    text = path.read_text(encoding="utf-8")
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 7 and cells[0] not in {"module"}:
+            rows[cells[0]] = line
+    details = {}
+    for chunk in text.split("\n## ")[1:]:
+        module = chunk.split("\n", 1)[0].strip()
+        details[module] = "## " + chunk.rstrip("\n")
+    return {m: (row, details.get(m, f"## {m}")) for m, row in rows.items()}

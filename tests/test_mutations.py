@@ -6,9 +6,11 @@ import pytest
 from fixture_course import make_course
 
 from studyguide.mutations import (
+    MutationReport,
     load_equivalents,
     mutants_of_file,
     run_mutations,
+    write_report,
 )
 
 VIEW = textwrap.dedent(
@@ -139,6 +141,21 @@ def test_equivalents_are_read_with_their_reasons(tmp_path):
     path.write_text('[[mutant]]\nid = "a.py::f::number: 1 -> 2"\n')
     with pytest.raises(ValueError, match="reason"):
         load_equivalents(course, module)
+
+
+def test_the_report_keeps_other_modules_rows_when_one_module_is_redone(tmp_path):
+    found = mutants(tmp_path)
+    first = MutationReport("01-x", total=3, caught=found[:2], survived=found[2:3], seconds=60)
+    second = MutationReport("02-y", total=2, caught=found[:1], equivalent=[(found[1], "same")])
+    path = tmp_path / "report.md"
+    write_report(path, [first, second], "studyguide mutate")
+    redone = MutationReport("01-x", total=3, caught=found[:3], seconds=120)
+    write_report(path, [redone], "studyguide mutate 01-x")
+    text = path.read_text()
+    assert "| 01-x | 3 | 3 | 0 | 0 | 100.0% | 2.0 min |" in text
+    assert "| 02-y | 2 | 1 | 1 | 0 | 100.0% | 0.0 min |" in text
+    assert f"- `{found[1].id}`: same" in text
+    assert "Surviving" not in text, "the redone module's old survivors are gone"
 
 
 # The test below runs pytest once per mutant, plus once on the solution itself.

@@ -161,6 +161,8 @@ def test_list_books_sorts_and_filters_by_title(call, model_ref):
     assert titles(title_contains="MOON") == ["Moon Song", "Moonrise", "100% Moon"]
     assert titles(title_contains="nothing like this") == []
     assert titles(title_contains="0% M") == ["100% Moon"], "% and _ are plain characters"
+    assert titles(title_contains="o%g") == [], "% is a plain character (autoescape=True)"
+    assert titles(title_contains="n_s") == [], "_ is a plain character (autoescape=True)"
 
 
 @pytest.mark.grade(
@@ -324,3 +326,17 @@ def test_writes_survive_a_rollback_because_they_are_committed(call, database, mo
     assert database.scalar("SELECT count(*) FROM reviews") == 0
     call("crud.delete_book", book)
     assert database.scalar("SELECT count(*) FROM books") == 0
+
+
+@pytest.mark.grade(
+    points=1, hint="Usernames are unique: create_user with a taken username raises IntegrityError."
+)
+def test_duplicate_username_raises_integrity_error(call, database, student_error):
+    assert frozenset({"username"}) in database.unique_column_sets("users"), database.rows(
+        "PRAGMA index_list(users)"
+    )
+    call("crud.create_user", "only-once")
+    with pytest.raises(student_error) as raised:
+        call("crud.create_user", "only-once")
+    assert raised.value.is_a("IntegrityError"), raised.value
+    assert [u["username"] for u in database.rows("SELECT username FROM users")] == ["only-once"]

@@ -143,3 +143,23 @@ def test_user_reviews_back_populate_and_go_with_the_user(call, database, model_r
     )
     row = database.one("SELECT user_id, book_id, rating FROM reviews WHERE id = ?", (review["id"],))
     assert row == {"user_id": reader["id"], "book_id": book["id"], "rating": 4}, row
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="Every foreign key says ondelete='CASCADE', so the database itself removes dependent "
+    "rows: books.author_id, reviews.user_id and reviews.book_id.",
+)
+def test_foreign_keys_cascade_on_delete(database):
+    for table, name, target in (
+        ("books", "author_id", "authors"),
+        ("reviews", "user_id", "users"),
+        ("reviews", "book_id", "books"),
+    ):
+        found = foreign_key(database, table, name)
+        assert found is not None, (table, name, database.foreign_keys(table))
+        assert (found["table"], found["to"], found["on_delete"]) == (target, "id", "CASCADE"), (
+            table,
+            name,
+            found,
+        )

@@ -158,3 +158,21 @@ def test_missing_book_is_a_problem_document(client):
     problem = response.get_json()
     assert problem.get("status") == 404 and problem.get("title") == "Not Found", problem
     assert isinstance(problem.get("type"), str) and isinstance(problem.get("detail"), str), problem
+
+
+@pytest.mark.grade(
+    points=1, hint="PATCH /books/<id> with a title or an author's name changes just that field."
+)
+def test_patch_book_title_and_author_name(client):
+    book = create_book(client, title="Draft Title", year=2010)
+    response = client.patch(f"/books/{book['id']}", json={"title": "Final Title"})
+    assert response.status_code == 200, body(response)
+    assert response.get_json()["title"] == "Final Title", body(response)
+    response = client.patch(f"/books/{book['id']}", json={"author": "A New Author"})
+    assert response.status_code == 200, body(response)
+    stored = client.get(f"/books/{book['id']}").get_json()
+    assert (stored["title"], stored["year"], stored["author"]) == (
+        "Final Title",
+        2010,
+        "A New Author",
+    ), stored

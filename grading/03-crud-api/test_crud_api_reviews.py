@@ -146,3 +146,11 @@ def test_patch_review_with_null_body_clears_it(client):
     assert response.status_code == 200, body(response)
     assert response.get_json()["body"] == "", body(response)
     assert client.get(f"/reviews/{review['id']}").get_json()["body"] == ""
+
+
+@pytest.mark.grade(points=1, hint='A review sent without a body is stored with the body "".')
+def test_review_without_body_has_an_empty_body(client):
+    book_id = create_book(client)
+    review = create_review(client, book_id, "quiet", 4)
+    assert review["body"] == "", review
+    assert client.get(f"/reviews/{review['id']}").get_json()["body"] == ""
