@@ -350,9 +350,8 @@ def mutants_of_file(path, relpath, operators=None):
         if isinstance(node, ast.stmt):
             for operator, new in _statement_mutants(node):
                 mutated = source.replace_lines(node, new)
-                found.append(
-                    (node, operator, _short(_first_line(node, source)), "swapped", mutated)
-                )
+                label = "swapped" if node.orelse else "negated"
+                found.append((node, operator, _short(_first_line(node, source)), label, mutated))
         elif isinstance(node, ast.expr):
             if isinstance(parents.get(node), ast.JoinedStr | ast.FormattedValue):
                 continue

@@ -340,3 +340,26 @@ def test_duplicate_username_raises_integrity_error(call, database, student_error
         call("crud.create_user", "only-once")
     assert raised.value.is_a("IntegrityError"), raised.value
     assert [u["username"] for u in database.rows("SELECT username FROM users")] == ["only-once"]
+
+
+@pytest.mark.grade(
+    points=1, hint="get_author, get_book, get_user and get_review return the row with that id."
+)
+def test_get_helpers_return_the_row_with_that_id(call, model_ref):
+    author = new_author(call, model_ref, "Looked Up")
+    book = new_book(call, model_ref, "Looked Up Book", author)
+    user = new_user(call, model_ref, "looker")
+    new_user(call, model_ref, "other looker")
+    review = call("crud.add_review", user, book, 2, "found")
+    found = {
+        "Author": call("crud.get_author", author["id"]),
+        "Book": call("crud.get_book", book["id"]),
+        "User": call("crud.get_user", user["id"]),
+        "Review": call("crud.get_review", review["id"]),
+    }
+    for model, row in found.items():
+        assert row is not None and row["__model__"] == model, (model, row)
+    assert found["Author"]["name"] == "Looked Up", found
+    assert found["Book"]["title"] == "Looked Up Book", found
+    assert found["User"]["username"] == "looker", found
+    assert (found["Review"]["rating"], found["Review"]["body"]) == (2, "found"), found
