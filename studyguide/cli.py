@@ -161,20 +161,51 @@ def cmd_release(args):
 
 
 def cmd_mutate(args):
-    """Take each solution line out in turn and report lines no grader notices (slow)."""
-    from .mutations import check_mutations
+    """Run the graders on small bugs put into the solution code; report the ones nobody notices."""
+    from .mutations import EQUIVALENTS_FILE, format_table, run_mutations, write_report
 
     course = load_course(args.root)
-    failed = False
-    for module in modules_or_available(course, args.modules):
-        problems, count = check_mutations(course, module, args.workers)
-        print(
-            f"{module.id}: {count - len(problems)} of {count} solution lines are needed by a grader"
+    modules = modules_or_available(course, args.modules)
+    reports = []
+
+    def progress(done, total, mutant, alive):
+        if args.verbose:
+            outcome = "SURVIVED" if alive else "caught"
+            print(f"  [{done}/{total}] {outcome}: {mutant.id}", file=sys.stderr, flush=True)
+
+    for module in modules:
+        report = run_mutations(
+            course,
+            module,
+            workers=args.workers,
+            operators=args.operator,
+            files=args.file,
+            limit=args.limit,
+            match=args.match,
+            progress=progress,
         )
-        for problem in problems:
-            print(f"     - {problem}")
-        failed = failed or bool(problems)
-    return 1 if failed else 0
+        reports.append(report)
+        print(
+            f"{module.id}: {len(report.caught)} of {report.total} mutants caught, "
+            f"{len(report.equivalent)} equivalent, {len(report.survived)} survived: "
+            f"score {report.score:.1%} in {report.seconds / 60:.1f} min",
+            flush=True,
+        )
+        for mutant in report.survived:
+            print(f"     - survived: solutions/{module.id}/{mutant.where}  id = {mutant.id!r}")
+        for mutant in report.equivalent_but_caught:
+            print(
+                f"     - caught, but listed in grading/{module.id}/{EQUIVALENTS_FILE}: "
+                f"remove {mutant.id!r}"
+            )
+        for stale in report.stale_equivalents:
+            print(f"     - grading/{module.id}/{EQUIVALENTS_FILE} names no mutant: {stale!r}")
+    print()
+    print(format_table(reports))
+    if args.report:
+        command = f"studyguide mutate --report {args.report}   # or name modules to redo their rows"
+        write_report(args.report, reports, command)
+    return 0 if all(r.score >= args.min_score for r in reports) else 1
 
 
 # --- the parser ---------------------------------------------------------------------------------
@@ -237,9 +268,37 @@ def build_parser(edition="instructor"):
     add_workers_option(check)
     check.set_defaults(func=cmd_check)
 
-    mutate = sub.add_parser("mutate", help="find solution lines no grader needs (slow)")
+    mutate = sub.add_parser(
+        "mutate", help="check that graders catch small bugs in the solutions (slow; instructors)"
+    )
     mutate.add_argument("modules", nargs="*", help=f"{MODULES_HELP} (default: every available)")
     add_workers_option(mutate)
+    mutate.add_argument("--limit", type=int, default=None, help="run only the first N mutants")
+    mutate.add_argument(
+        "--file", action="append", help="only solution files whose path contains this (repeatable)"
+    )
+    mutate.add_argument(
+        "--operator",
+        action="append",
+        choices=[
+            "compare",
+            "boolean",
+            "number",
+            "string",
+            "keyword",
+            "call",
+            "branch",
+            "arithmetic",
+            "delete",
+        ],
+        help="only this kind of mutant (repeatable)",
+    )
+    mutate.add_argument(
+        "--match", action="append", help="only mutants whose id contains this (repeatable)"
+    )
+    mutate.add_argument("--min-score", type=float, default=0.9, help="fail below it (default 0.9)")
+    mutate.add_argument("--report", help="also write the result table (Markdown) to this file")
+    mutate.add_argument("-v", "--verbose", action="store_true", help="print every mutant's outcome")
     mutate.set_defaults(func=cmd_mutate)
 
     release = sub.add_parser("release", help="write the student edition to a folder")

@@ -7,7 +7,16 @@ BOOK = {"title": "The Dispossessed", "author": "Ursula K. Le Guin", "year": 1974
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
+
+
+def error_message(response):
+    """The error text of a JSON error body: lab 01's "error", or "detail" in later labs."""
+    data = response.get_json(silent=True) if response.is_json else None
+    if not isinstance(data, dict):
+        return None
+    message = data.get("error", data.get("detail"))
+    return message if isinstance(message, str) and message else None
 
 
 def create(client, **fields):
@@ -73,7 +82,7 @@ def test_create_book_without_title_is_rejected(client):
     points=1, hint="A POST whose body is not JSON must get a 4xx answer, never a crash."
 )
 def test_create_book_with_a_non_json_body_is_rejected(client):
-    response = client.post("/books", data="title=Oops", content_type="text/plain")
+    response = client.post("/books", data="title=Oops", headers={"Content-Type": "text/plain"})
     assert response.status_code in (400, 415), body(response)
 
 
@@ -97,3 +106,48 @@ def test_missing_book_answers_404_with_json(client):
     response = client.get("/books/987654")
     assert response.status_code == 404, body(response)
     assert response.is_json, body(response)
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="A body that is broken JSON is a 400 with {'error': ...}: use get_json(silent=True).",
+)
+def test_create_book_with_malformed_json_is_400_with_an_error(client):
+    response = client.post(
+        "/books", data='{"title": "Half', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, body(response)
+    assert error_message(response), body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="A rejected book answers 400 with {'error': '...'} saying what is wrong."
+)
+def test_rejected_book_answers_an_error_message(client):
+    for data in (
+        {"author": "No Title"},
+        {"title": "No Author"},
+        {"title": "T", "author": "A", "year": "1999"},
+    ):
+        response = client.post("/books", json=data)
+        assert response.status_code in (400, 422), (data, body(response))
+        assert error_message(response), (data, body(response))
+
+
+@pytest.mark.grade(
+    points=1, hint="A missing book answers 404 with {'error': '...'}, like every other error."
+)
+def test_missing_book_answers_an_error_message(client):
+    response = client.get("/books/424242")
+    assert response.status_code == 404, body(response)
+    assert error_message(response), body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="Store the title and the author without the spaces around them (.strip())."
+)
+def test_title_and_author_are_stored_without_surrounding_spaces(client):
+    book = create(client, title="  Padded Title ", author=" Padded Author  ")
+    assert (book["title"], book["author"]) == ("Padded Title", "Padded Author"), book
+    stored = client.get(f"/books/{book['id']}").get_json()
+    assert (stored["title"], stored["author"]) == ("Padded Title", "Padded Author"), stored

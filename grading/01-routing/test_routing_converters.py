@@ -9,7 +9,7 @@ BOOK = {"title": "Parable of the Sower", "author": "Octavia E. Butler", "year": 
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create(client, **fields):
@@ -64,3 +64,13 @@ def test_books_by_unknown_author_is_an_empty_list(client):
     response = client.get("/books/author/" + quote("Nobody At All"))
     assert response.status_code == 200, body(response)
     assert response.get_json() == [], body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="Spaces around the author's name in the URL do not matter (strip the name)."
+)
+def test_books_by_author_ignores_surrounding_spaces(client):
+    create(client, title="Spaced Book", author="Spaced Writer")
+    response = client.get("/books/author/" + quote("  Spaced Writer "))
+    assert response.status_code == 200, body(response)
+    assert [book["title"] for book in response.get_json()] == ["Spaced Book"], body(response)

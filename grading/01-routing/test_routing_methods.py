@@ -7,7 +7,7 @@ BOOK = {"title": "Kindred", "author": "Octavia E. Butler", "year": 1979}
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 @pytest.mark.grade(points=1, hint="GET and POST share the rule /books; DELETE on it answers 405.")

@@ -7,7 +7,7 @@ BOOK = {"title": "Piranesi", "author": "Susanna Clarke", "year": 2020}
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create(client, **fields):
@@ -67,3 +67,31 @@ def test_limit_that_is_not_a_number_is_ignored(client):
     response = client.get("/books?limit=many")
     assert response.status_code == 200, body(response)
     assert response.get_json() == everything, body(response)
+
+
+@pytest.mark.grade(points=1, hint="?q= ignores spaces around the text (strip it before searching).")
+def test_q_ignores_surrounding_spaces(client):
+    create(client, title="The Quiet Quokka")
+    response = client.get("/books", query_string={"q": "  quiet quokka  "})
+    assert response.status_code == 200, body(response)
+    assert [book["title"] for book in response.get_json()] == ["The Quiet Quokka"], body(response)
+
+
+@pytest.mark.grade(points=1, hint="?limit=0 returns an empty list: at most zero books.")
+def test_limit_zero_gives_an_empty_list(client):
+    create(client, title="Not Shown")
+    response = client.get("/books?limit=0")
+    assert response.status_code == 200, body(response)
+    assert response.get_json() == [], body(response)
+
+
+@pytest.mark.grade(
+    points=1, hint="A negative ?limit= is ignored like a limit that is not a number: every book."
+)
+def test_negative_limit_is_ignored(client):
+    create(client, title="Still Shown")
+    everything = client.get("/books").get_json()
+    for limit in ("-1", "-2"):
+        response = client.get(f"/books?limit={limit}")
+        assert response.status_code == 200, body(response)
+        assert response.get_json() == everything, (limit, body(response))

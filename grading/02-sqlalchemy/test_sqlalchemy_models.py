@@ -1,199 +1,125 @@
-"""Hidden graders of lab 02: the models, their columns, relationships and constraints."""
+"""Hidden graders of lab 02: the models' tables, columns, relationships and constraints.
+
+The schema is read from the database itself (``PRAGMA table_info`` and friends); behaviour goes
+through the CRUD helpers with ``call``, and what they stored is read back with SQL.
+"""
 
 import pytest
-from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
 
 
-@pytest.fixture
-def db(app):
-    """The app's SQLAlchemy object, inside an application context."""
-    from bookshelf.db import db
+def column(database, table, name):
+    """The ``PRAGMA table_info`` row of one column, or None when the table lacks it."""
+    return next((c for c in database.columns(table) if c["name"] == name), None)
 
-    with app.app_context():
-        yield db
+
+def foreign_key(database, table, name):
+    """The ``PRAGMA foreign_key_list`` row of the column ``name`` of ``table``, or None."""
+    return next((fk for fk in database.foreign_keys(table) if fk["from"] == name), None)
 
 
 @pytest.mark.grade(
     points=1, hint="Author needs a name and an optional bio column; commit and read it back."
 )
-def test_author_name_and_bio_are_stored(db):
-    from bookshelf.models import Author
-
-    db.session.add(Author(name="Mary Shelley", bio="Wrote Frankenstein."))
-    db.session.commit()
-    db.session.expunge_all()
-    author = db.session.scalars(db.select(Author)).one()
-    assert (author.name, author.bio) == ("Mary Shelley", "Wrote Frankenstein.")
+def test_author_name_and_bio_are_stored(call, database):
+    name, bio = column(database, "authors", "name"), column(database, "authors", "bio")
+    assert name is not None and bio is not None, database.columns("authors")
+    assert name["notnull"] == 1, "an author always has a name (Mapped[str], not str | None)"
+    assert bio["notnull"] == 0, "the bio is optional (Mapped[str | None])"
+    call("crud.create_author", "Mary Shelley", "Wrote Frankenstein.")
+    stored = database.rows("SELECT name, bio FROM authors")
+    assert stored == [{"name": "Mary Shelley", "bio": "Wrote Frankenstein."}], stored
 
 
 @pytest.mark.grade(
     points=2, hint="Book.author and Author.books must use back_populates on both sides."
 )
-def test_book_author_and_author_books_back_populate(db):
-    from bookshelf.models import Author, Book
-
-    author = Author(name="Italo Calvino")
-    book = Book(title="Invisible Cities", year=1972)
-    book.author = author
-    # back_populates keeps both sides in step in Python, before anything is saved.
-    assert book in author.books
-    db.session.add(author)
-    db.session.commit()
-    assert book.author_id == author.id
-
-
-@pytest.mark.grade(points=1, hint="Author.to_dict() returns id, name and bio.")
-def test_author_to_dict_has_id_name_bio(db):
-    from bookshelf.models import Author
-
-    author = Author(name="Jorge Luis Borges", bio="Wrote Ficciones.")
-    db.session.add(author)
-    db.session.commit()
-    data = author.to_dict()
-    assert {key: data.get(key) for key in ("id", "name", "bio")} == {
-        "id": author.id,
-        "name": "Jorge Luis Borges",
-        "bio": "Wrote Ficciones.",
-    }, data
-
-
-@pytest.mark.grade(
-    points=2, hint="Book.to_dict() returns id, title, year, author_id and author as the name."
-)
-def test_book_to_dict_names_its_author(db):
-    from bookshelf.models import Author, Book
-
-    author = Author(name="Toni Morrison")
-    book = Book(title="Beloved", year=1987, author=author)
-    db.session.add(book)
-    db.session.commit()
-    data = book.to_dict()
-    expected = {
-        "id": book.id,
-        "title": "Beloved",
-        "year": 1987,
-        "author": "Toni Morrison",
-        "author_id": author.id,
-    }
-    assert {key: data.get(key) for key in expected} == expected, data
-
-
-@pytest.mark.grade(
-    points=1, hint="Review.to_dict() returns id, book_id, user_id, username, rating and body."
-)
-def test_review_to_dict_names_book_and_user(db):
-    from bookshelf.models import Author, Book, Review, User
-
-    book = Book(title="Beloved", author=Author(name="Toni Morrison"))
-    user = User(username="reader1")
-    review = Review(book=book, user=user, rating=5, body="Haunting.")
-    db.session.add(review)
-    db.session.commit()
-    data = review.to_dict()
-    expected = {
-        "id": review.id,
-        "book_id": book.id,
-        "user_id": user.id,
-        "username": "reader1",
-        "rating": 5,
-        "body": "Haunting.",
-    }
-    assert {key: data.get(key) for key in expected} == expected, data
-
-
-@pytest.mark.grade(points=1, hint="User.to_dict() returns id and username.")
-def test_user_to_dict_has_id_and_username(db):
-    from bookshelf.models import User
-
-    user = User(username="reader2")
-    db.session.add(user)
-    db.session.commit()
-    data = user.to_dict()
-    assert {key: data.get(key) for key in ("id", "username")} == {
-        "id": user.id,
-        "username": "reader2",
-    }, data
+def test_book_author_and_author_books_back_populate(call, database, model_ref):
+    first = call("crud.create_author", "Italo Calvino")
+    second = call("crud.create_author", "Calvino's Translator")
+    book = call("crud.create_book", "Invisible Cities", model_ref("Author", first["id"]), 1972)
+    row = database.one("SELECT title, year, author_id FROM books WHERE id = ?", (book["id"],))
+    assert row == {"title": "Invisible Cities", "year": 1972, "author_id": first["id"]}, row
+    # Setting Book.author on an existing book moves its foreign key too.
+    call(
+        "crud.update_book", model_ref("Book", book["id"]), author=model_ref("Author", second["id"])
+    )
+    moved = database.scalar("SELECT author_id FROM books WHERE id = ?", (book["id"],))
+    assert moved == second["id"], moved
 
 
 @pytest.mark.grade(
     points=2,
-    hint="Users and books meet through Review: add reviewed_books / reviewers with secondary.",
+    hint="Users and books meet through Review: user_id and book_id foreign keys, and "
+    "reviewed_books / reviewers relationships with secondary.",
 )
-def test_reviews_link_users_and_books_many_to_many(db):
-    from bookshelf.models import Author, Book, Review, User
-
-    author = Author(name="Ted Chiang")
-    story, exhalation = (
-        Book(title="Stories", author=author),
-        Book(title="Exhalation", author=author),
+def test_reviews_link_users_and_books_many_to_many(call, database, model_ref):
+    to_user, to_book = (
+        foreign_key(database, "reviews", "user_id"),
+        foreign_key(database, "reviews", "book_id"),
     )
-    ann, bo = User(username="ann"), User(username="bo")
-    db.session.add_all(
-        [
-            Review(user=ann, book=story, rating=5),
-            Review(user=ann, book=exhalation, rating=4),
-            Review(user=bo, book=story, rating=3),
-        ]
+    assert to_user is not None and (to_user["table"], to_user["to"]) == ("users", "id"), to_user
+    assert to_book is not None and (to_book["table"], to_book["to"]) == ("books", "id"), to_book
+    author = model_ref("Author", call("crud.create_author", "Ted Chiang")["id"])
+    story = call("crud.create_book", "Stories", author)["id"]
+    exhalation = call("crud.create_book", "Exhalation", author)["id"]
+    ann, bo = call("crud.create_user", "ann")["id"], call("crud.create_user", "bo")["id"]
+    for user, book, rating in ((ann, story, 5), (ann, exhalation, 4), (bo, story, 3)):
+        call("crud.add_review", model_ref("User", user), model_ref("Book", book), rating)
+    titles = database.rows(
+        "SELECT books.title FROM reviews JOIN books ON books.id = reviews.book_id "
+        "WHERE reviews.user_id = ? ORDER BY books.title",
+        (ann,),
     )
-    db.session.commit()
-    db.session.expire_all()
-    assert {book.title for book in ann.reviewed_books} == {"Stories", "Exhalation"}
-    assert {user.username for user in story.reviewers} == {"ann", "bo"}
-    assert [review.rating for review in bo.reviews] == [3]
-    assert len(story.reviews) == 2
+    assert [r["title"] for r in titles] == ["Exhalation", "Stories"], titles
+    readers = database.rows(
+        "SELECT users.username FROM reviews JOIN users ON users.id = reviews.user_id "
+        "WHERE reviews.book_id = ? ORDER BY users.username",
+        (story,),
+    )
+    assert [r["username"] for r in readers] == ["ann", "bo"], readers
 
 
 @pytest.mark.grade(points=1, hint="Two authors cannot share a name: make the column unique.")
-def test_author_names_are_unique(db):
-    from bookshelf.models import Author
-
-    db.session.add_all([Author(name="Same Name"), Author(name="Same Name")])
-    with pytest.raises(IntegrityError):
-        db.session.commit()
-    db.session.rollback()
+def test_author_names_are_unique(call, database, student_error):
+    assert frozenset({"name"}) in database.unique_column_sets("authors"), database.rows(
+        "PRAGMA index_list(authors)"
+    )
+    call("crud.create_author", "Same Name")
+    with pytest.raises(student_error) as raised:
+        call("crud.create_author", "Same Name")
+    assert raised.value.is_a("IntegrityError"), raised.value
+    assert database.scalar("SELECT count(*) FROM authors") == 1
 
 
 @pytest.mark.grade(
     points=1, hint="A user reviews a book at most once: a unique constraint on (user_id, book_id)."
 )
-def test_one_review_per_user_and_book(db):
-    from bookshelf.models import Author, Book, Review, User
-
-    book = Book(title="Once", author=Author(name="Only Once"))
-    user = User(username="twice")
-    db.session.add_all(
-        [Review(user=user, book=book, rating=4), Review(user=user, book=book, rating=2)]
+def test_one_review_per_user_and_book(database):
+    unique = database.unique_column_sets("reviews")
+    assert frozenset({"user_id", "book_id"}) in unique, unique
+    assert frozenset({"user_id"}) not in unique and frozenset({"book_id"}) not in unique, (
+        "a user may review many books, and a book have many reviewers",
+        unique,
     )
-    with pytest.raises(IntegrityError):
-        db.session.commit()
-    db.session.rollback()
 
 
 @pytest.mark.grade(
     points=1, hint="Book.author_id is a ForeignKey to authors.id; SQLite must enforce it."
 )
-def test_book_with_unknown_author_id_is_rejected(db):
-    from bookshelf.models import Book
-
-    db.session.add(Book(title="Orphan", author_id=424242))
-    with pytest.raises(IntegrityError):
-        db.session.commit()
-    db.session.rollback()
+def test_book_with_unknown_author_id_is_rejected(database):
+    author_id = column(database, "books", "author_id")
+    assert author_id is not None and author_id["notnull"] == 1, database.columns("books")
+    found = foreign_key(database, "books", "author_id")
+    assert found is not None and (found["table"], found["to"]) == ("authors", "id"), found
 
 
 @pytest.mark.grade(
     points=1, hint="`flask init-db` creates the tables with every column of the models."
 )
-def test_init_db_creates_tables_with_columns(app, runner, db):
-    db.drop_all()
+def test_init_db_creates_tables_with_columns(runner, database):
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
-    inspector = inspect(db.engine)
-    columns = {
-        table: {c["name"] for c in inspector.get_columns(table)}
-        for table in inspector.get_table_names()
-    }
+    columns = {table: {c["name"] for c in database.columns(table)} for table in database.tables()}
     assert {"id", "name", "bio"} <= columns.get("authors", set()), columns
     assert {"id", "title", "year", "author_id"} <= columns.get("books", set()), columns
     assert {"id", "username"} <= columns.get("users", set()), columns
@@ -202,19 +128,38 @@ def test_init_db_creates_tables_with_columns(app, runner, db):
 
 @pytest.mark.grade(
     points=1,
-    hint="User.reviews back-populates Review.user and cascades: a deleted user's reviews go too.",
+    hint="User.reviews back-populates Review.user and cascades: a deleted user's reviews go too "
+    "(ForeignKey('users.id', ondelete='CASCADE')).",
 )
-def test_user_reviews_back_populate_and_go_with_the_user(db):
-    from bookshelf.models import Author, Book, Review, User
+def test_user_reviews_back_populate_and_go_with_the_user(call, database, model_ref):
+    found = foreign_key(database, "reviews", "user_id")
+    assert found is not None and found["on_delete"] == "CASCADE", found
+    book = call(
+        "crud.create_book", "Solaris", model_ref("Author", call("crud.create_author", "Lem")["id"])
+    )
+    reader = call("crud.create_user", "kris")
+    review = call(
+        "crud.add_review", model_ref("User", reader["id"]), model_ref("Book", book["id"]), 4
+    )
+    row = database.one("SELECT user_id, book_id, rating FROM reviews WHERE id = ?", (review["id"],))
+    assert row == {"user_id": reader["id"], "book_id": book["id"], "rating": 4}, row
 
-    book = Book(title="Solaris", author=Author(name="Stanislaw Lem"))
-    reader = User(username="kris")
-    review = Review(book=book, rating=4)
-    reader.reviews.append(review)
-    assert review.user is reader, "back_populates sets the other side before any save"
-    db.session.add(reader)
-    db.session.commit()
-    db.session.delete(reader)
-    db.session.commit()
-    assert db.session.scalars(db.select(Review)).all() == []
-    assert db.session.scalars(db.select(Book)).one().title == "Solaris"
+
+@pytest.mark.grade(
+    points=1,
+    hint="Every foreign key says ondelete='CASCADE', so the database itself removes dependent "
+    "rows: books.author_id, reviews.user_id and reviews.book_id.",
+)
+def test_foreign_keys_cascade_on_delete(database):
+    for table, name, target in (
+        ("books", "author_id", "authors"),
+        ("reviews", "user_id", "users"),
+        ("reviews", "book_id", "books"),
+    ):
+        found = foreign_key(database, table, name)
+        assert found is not None, (table, name, database.foreign_keys(table))
+        assert (found["table"], found["to"], found["on_delete"]) == (target, "id", "CASCADE"), (
+            table,
+            name,
+            found,
+        )

@@ -7,7 +7,7 @@ PROBLEM = "application/problem+json"
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create_author(client, name="Ann Leckie", **fields):

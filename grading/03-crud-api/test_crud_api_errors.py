@@ -7,7 +7,7 @@ PROBLEM = "application/problem+json"
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def assert_problem(response, status):
@@ -24,14 +24,18 @@ def assert_problem(response, status):
     points=1, hint="A body that is not valid JSON is a 400 problem (get_json(silent=True))."
 )
 def test_malformed_json_is_400_problem(client):
-    response = client.post("/authors", data='{"name": ', content_type="application/json")
+    response = client.post(
+        "/authors", data='{"name": ', headers={"Content-Type": "application/json"}
+    )
     assert_problem(response, 400)
 
 
 @pytest.mark.grade(points=1, hint="A body sent as a form or text, not JSON, is a 415 problem.")
 def test_non_json_body_is_415_problem(client):
     assert_problem(client.post("/authors", data={"name": "Form Person"}), 415)
-    assert_problem(client.post("/books", data="title=x", content_type="text/plain"), 415)
+    assert_problem(
+        client.post("/books", data="title=x", headers={"Content-Type": "text/plain"}), 415
+    )
 
 
 @pytest.mark.grade(
@@ -70,38 +74,100 @@ def test_422_problem_has_an_errors_object(client):
     assert all(isinstance(message, str) or isinstance(message, list) for message in errors.values())
 
 
-@pytest.mark.grade(
-    points=3, hint="No request may answer 500: check every JSON field's type and range."
-)
-def test_strange_input_never_causes_a_server_error(client):
-    book = client.post("/books", json={"title": "Target", "author": "Target Author"}).get_json()
+# Bodies a careless or hostile client might send: wrong types, nulls, huge and negative numbers.
+STRANGE_PAYLOADS = [
+    None,
+    [],
+    {"name": None, "title": None, "author": None, "rating": None, "book_id": None},
+    {"name": {}, "title": [], "year": {}, "author": {}, "author_id": "1", "bio": []},
+    {"book_id": "1", "username": 5, "rating": [5], "body": {}},
+    {"year": 10**30, "author_id": 10**30, "book_id": 10**30, "rating": 10**30},
+    {"year": -(10**30), "author_id": -1, "book_id": 0, "rating": -3},
+    {"year": 1.5e308, "author_id": True, "book_id": False, "rating": 2.0},
+]
+
+
+def existing_rows(client):
+    """Create a book (with its author) and a review of it; return the three ids."""
+    book = client.post("/books", json={"title": "Target", "author": "Target Author"})
+    assert book.status_code == 201, body(book)
+    book = book.get_json()
     review = client.post(
         "/reviews", json={"book_id": book["id"], "username": "target", "rating": 3}
-    ).get_json()
-    targets = [
-        ("post", "/authors"),
-        ("patch", f"/authors/{book['author_id']}"),
-        ("post", "/books"),
-        ("patch", f"/books/{book['id']}"),
-        ("post", "/reviews"),
-        ("patch", f"/reviews/{review['id']}"),
-    ]
-    payloads = [
-        None,
-        [],
-        {"name": None, "title": None, "author": None, "rating": None, "book_id": None},
-        {"name": {}, "title": [], "year": {}, "author": {}, "author_id": "1", "bio": []},
-        {"book_id": "1", "username": 5, "rating": [5], "body": {}},
-        {"year": 10**30, "author_id": 10**30, "book_id": 10**30, "rating": 10**30},
-        {"year": -(10**30), "author_id": -1, "book_id": 0, "rating": -3},
-        {"year": 1.5e308, "author_id": True, "book_id": False, "rating": 2.0},
-    ]
-    for method, url in targets:
-        for payload in payloads:
-            response = getattr(client, method)(url, json=payload)
-            assert response.status_code < 500, (method, url, payload, body(response))
-            if response.status_code >= 400:
-                assert response.mimetype == PROBLEM, (method, url, payload, response.mimetype)
-    for url in ("/books/99999999999999999999999", "/reviews?book_id=99999999999999999999999"):
-        response = client.get(url)
-        assert response.status_code < 500, (url, body(response))
+    )
+    assert review.status_code == 201, body(review)
+    return {"author": book["author_id"], "book": book["id"], "review": review.get_json()["id"]}
+
+
+def assert_never_500(client, method, url):
+    """Every strange payload gets an answer below 500, and every error is a problem."""
+    for payload in STRANGE_PAYLOADS:
+        response = getattr(client, method)(url, json=payload)
+        assert response.status_code < 500, (method, url, payload, body(response))
+        if response.status_code >= 400:
+            assert response.mimetype == PROBLEM, (method, url, payload, response.mimetype)
+
+
+@pytest.mark.grade(
+    points=0.5, hint="POST /authors never answers 500: check the type of name and bio."
+)
+def test_post_authors_never_answers_500(client):
+    assert_never_500(client, "post", "/authors")
+
+
+@pytest.mark.grade(
+    points=0.5, hint="PATCH /authors/<id> never answers 500: validate it like POST /authors."
+)
+def test_patch_author_never_answers_500(client):
+    ids = existing_rows(client)
+    assert_never_500(client, "patch", f"/authors/{ids['author']}")
+
+
+@pytest.mark.grade(
+    points=0.5,
+    hint="POST /books never answers 500: check title, author, year and author_id "
+    "(types, huge numbers, true/false).",
+)
+def test_post_books_never_answers_500(client):
+    assert_never_500(client, "post", "/books")
+
+
+@pytest.mark.grade(
+    points=0.5, hint="PATCH /books/<id> never answers 500: validate it like POST /books."
+)
+def test_patch_book_never_answers_500(client):
+    ids = existing_rows(client)
+    assert_never_500(client, "patch", f"/books/{ids['book']}")
+
+
+@pytest.mark.grade(
+    points=0.5,
+    hint="POST /reviews never answers 500: check book_id, username, rating and body "
+    "(types, huge numbers, true/false).",
+)
+def test_post_reviews_never_answers_500(client):
+    existing_rows(client)
+    assert_never_500(client, "post", "/reviews")
+
+
+@pytest.mark.grade(
+    points=0.5, hint="PATCH /reviews/<id> never answers 500: check rating and body like POST."
+)
+def test_patch_review_never_answers_500(client):
+    ids = existing_rows(client)
+    assert_never_500(client, "patch", f"/reviews/{ids['review']}")
+
+
+@pytest.mark.grade(
+    points=0.5,
+    hint="Ids too big for the database, in a URL or in ?book_id=, are a 404 or an empty list, "
+    "never 500.",
+)
+def test_huge_ids_in_urls_never_answer_500(client):
+    existing_rows(client)
+    response = client.get("/books/99999999999999999999999")
+    assert response.status_code == 404, body(response)
+    assert response.mimetype == PROBLEM, response.mimetype
+    response = client.get("/reviews?book_id=99999999999999999999999")
+    assert response.status_code == 200, body(response)
+    assert response.get_json() == [], body(response)

@@ -7,7 +7,7 @@ PROBLEM = "application/problem+json"
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def create_book(client, title="Reviewed Book"):
@@ -138,11 +138,19 @@ def test_missing_review_is_404_problem(client):
 
 
 @pytest.mark.grade(
-    points=1, hint="PATCH a review with \"body\": null clears the body to \"\" and answers 200."
+    points=1, hint='PATCH a review with "body": null clears the body to "" and answers 200.'
 )
 def test_patch_review_with_null_body_clears_it(client):
     review = create_review(client, create_book(client), body="Too long; did not read.")
     response = client.patch(f"/reviews/{review['id']}", json={"body": None})
     assert response.status_code == 200, body(response)
     assert response.get_json()["body"] == "", body(response)
+    assert client.get(f"/reviews/{review['id']}").get_json()["body"] == ""
+
+
+@pytest.mark.grade(points=1, hint='A review sent without a body is stored with the body "".')
+def test_review_without_body_has_an_empty_body(client):
+    book_id = create_book(client)
+    review = create_review(client, book_id, "quiet", 4)
+    assert review["body"] == "", review
     assert client.get(f"/reviews/{review['id']}").get_json()["body"] == ""
