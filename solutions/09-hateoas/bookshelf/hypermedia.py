@@ -197,9 +197,12 @@ def page_request():
 def page_url(number, per_page):
     """The URL of page ``number`` of the collection this request reads, with its other
     arguments (``?q=``, ``?book_id=``...) kept."""
-    arguments = {**request.args.to_dict(), **(request.view_args or {})}
-    arguments.update(page=number, per_page=per_page)
-    arguments.pop("limit", None)
+    kept = {
+        name: value
+        for name, value in request.args.items()
+        if name not in ("page", "per_page", "limit")
+    }
+    arguments = {"page": number, "per_page": per_page, **kept, **(request.view_args or {})}
     return url_for(request.endpoint, **arguments)
 
 
