@@ -32,8 +32,9 @@ def create_app(test_config=None):
     # Must be set before the routes are added, which look the converter up by name.
     app.url_map.converters["int"] = IdConverter
 
-    from . import api
+    from . import api, openapi
 
     api.init_app(app)
     app.register_blueprint(auth.bp)
+    openapi.init_app(app)
     return app
