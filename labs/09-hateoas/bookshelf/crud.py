@@ -7,6 +7,7 @@ in the session. Call them inside an application context (a request, a CLI comman
 """
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from .db import db
 from .models import Author, Book, Review, User
@@ -93,7 +94,9 @@ def get_book(book_id):
 def books_query(title_contains=None, author_id=None):
     """The query of the books sorted by id, only titles holding ``title_contains`` (any case)
     and only the books of ``author_id`` when given."""
-    query = select(Book).order_by(Book.id)
+    # Every book in a list shows its author's name: load the authors in the same query, not
+    # with one more query per book.
+    query = select(Book).options(joinedload(Book.author)).order_by(Book.id)
     if title_contains:
         # icontains ignores case on every database; autoescape makes % and _ plain characters.
         query = query.where(Book.title.icontains(title_contains, autoescape=True))
@@ -184,7 +187,8 @@ def get_review(review_id):
 
 def reviews_query(book_id=None, user_id=None):
     """The query of the reviews sorted by id, only those of one book and/or one user."""
-    query = select(Review).order_by(Review.id)
+    # Every review in a list shows its writer's username: load the users in the same query.
+    query = select(Review).options(joinedload(Review.user)).order_by(Review.id)
     if book_id is not None:
         query = query.where(Review.book_id == book_id)
     if user_id is not None:
@@ -220,6 +224,7 @@ def books_by_author_name_query(name):
     """The query of the books whose author is called ``name``, ignoring case, sorted by id."""
     return (
         select(Book)
+        .options(joinedload(Book.author))
         .join(Book.author)
         .where(func.lower(Author.name) == name.strip().lower())
         .order_by(Book.id)
