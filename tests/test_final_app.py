@@ -20,10 +20,16 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install -e '.[dev]'")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
+from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: E402
 
 FINAL_APP = Path(__file__).resolve().parent.parent / "solutions" / "09-hateoas"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 ADMIN = ("fuzz-admin", "fuzz-admin-password")
+# "A schema-valid request must not get a 4xx other than 401/403/404/409." The API answers 422 to
+# well-formed bodies the data refuses (an author_id or book_id with no row behind it), and the
+# document lists that 422; the other checks (status, content type, headers, body schema, no
+# 5xx) all run.
+SKIPPED_CHECKS = [positive_data_acceptance]
 
 pytestmark = pytest.mark.slow
 
@@ -106,8 +112,8 @@ def fuzz_operation(operation, cookie):
         database=None,
     )
     def anonymous_and_admin(case):
-        case.call_and_validate()
-        case.call_and_validate(headers={"Cookie": cookie})
+        case.call_and_validate(excluded_checks=SKIPPED_CHECKS)
+        case.call_and_validate(headers={"Cookie": cookie}, excluded_checks=SKIPPED_CHECKS)
 
     try:
         anonymous_and_admin()
