@@ -7,11 +7,19 @@ from flask_restful import Resource
 from . import crud
 from .auth import role_required
 from .db import db
-from .hypermedia import author_resource, book_resource, paginated
+from .hypermedia import author_links, paginated, with_links
 from .models import Author
-from .validation import FieldConflict, free_text, json_body, person_name, validate
+from .schemas import AuthorSchema
+from .validation import FieldConflict, json_body
 
-AUTHOR_FIELDS = {"name": person_name, "bio": free_text}
+author_schema = AuthorSchema()
+# An author in a list, without their books.
+listed_author_schema = AuthorSchema(exclude=("books",))
+
+
+def author_resource(author, schema=author_schema):
+    """An author as the API sends it: the schema's dump and the author's links."""
+    return with_links(schema.dump(author), author_links(author))
 
 
 def author_or_404(author_id):
@@ -30,18 +38,19 @@ class AuthorList(Resource):
     """The collection ``/authors``: GET lists, POST creates."""
 
     def get(self):
-        """List one page of the authors, sorted by name."""
+        """List every author, sorted by name, with the number of books of each."""
         authors, headers = paginated(crud.authors_query())
-        return [author_resource(author) for author in authors], 200, headers
+        return [author_resource(author, listed_author_schema) for author in authors], 200, headers
 
     @role_required("librarian")
     def post(self):
         """Create an author from ``{"name", "bio"}``; 201 with a Location, 409 for a taken name."""
-        values = validate(json_body(), AUTHOR_FIELDS, required=("name",))
+        values = author_schema.load(json_body())
         # A friendly check first; the unique constraint still decides if two requests race.
         refuse_taken_name(values["name"])
-        author = crud.create_author(values["name"], values.get("bio"))
-        return author_resource(author), 201, {"Location": url_for("author", author_id=author.id)}
+        author = crud.create_author(**values)
+        answer = author_resource(author)
+        return answer, 201, {"Location": url_for("author", author_id=author.id)}
 
 
 class AuthorItem(Resource):
@@ -50,16 +59,16 @@ class AuthorItem(Resource):
     def get(self, author_id):
         """Return one author with the list of their books, or 404."""
         author = author_or_404(author_id)
-        return {**author_resource(author), "books": [book_resource(book) for book in author.books]}
+        return author_resource(author)
 
     @role_required("librarian")
     def patch(self, author_id):
         """Change only the fields present in the body; 409 when renaming to a taken name."""
         author = author_or_404(author_id)
-        values = validate(json_body(), AUTHOR_FIELDS, partial=True)
-        if "name" in values:
-            refuse_taken_name(values["name"], author)
-        crud.update_author(author, **values)
+        changes = author_schema.load(json_body(), partial=True)
+        if "name" in changes:
+            refuse_taken_name(changes["name"], author)
+        crud.update_author(author, **changes)
         return author_resource(author)
 
     @role_required("librarian")

@@ -187,8 +187,12 @@ def get_review(review_id):
 
 def reviews_query(book_id=None, user_id=None):
     """The query of the reviews sorted by id, only those of one book and/or one user."""
-    # Every review in a list shows its writer's username: load the users in the same query.
-    query = select(Review).options(joinedload(Review.user)).order_by(Review.id)
+    # Every review in a list shows its writer and its book: load them in the same query.
+    query = (
+        select(Review)
+        .options(joinedload(Review.user), joinedload(Review.book).joinedload(Book.author))
+        .order_by(Review.id)
+    )
     if book_id is not None:
         query = query.where(Review.book_id == book_id)
     if user_id is not None:

@@ -7,18 +7,20 @@
     {"type": "about:blank", "title": "Not Found", "status": 404, "detail": "..."}
 
 A 422 (and a 409 that can name the clashing field) adds ``errors``, a map from field name to
-what is wrong with it.
+what is wrong with it: the same map whether a hand-written check or a marshmallow schema refused
+the body.
 """
 
 import re
 
 from flask import jsonify
+from marshmallow import ValidationError
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from .db import db
-from .validation import InvalidValue
+from .validation import InvalidFields, InvalidValue
 
 PROBLEM_MIMETYPE = "application/problem+json"
 
@@ -105,6 +107,29 @@ def handle_invalid_value(error):
     return problem(422, "A field has a value the model refuses.", errors=errors)
 
 
+def first_message(messages):
+    """The first message of a field: marshmallow gives a list, or a dict for a nested field."""
+    while not isinstance(messages, str):
+        messages = next(iter(messages.values())) if isinstance(messages, dict) else messages[0]
+    return messages
+
+
+def field_messages(messages):
+    """marshmallow's ``{"title": ["is required"]}`` as the API's ``{"title": "is required"}``."""
+    if not isinstance(messages, dict):
+        return {"body": first_message(messages)}
+    # "_schema" holds the errors about the body as a whole, such as "must be a JSON object".
+    return {
+        "body" if field == "_schema" else field: first_message(message)
+        for field, message in messages.items()
+    }
+
+
+def handle_validation_error(error):
+    """Answer a body that ``schema.load()`` refused: 422, one message per field, like lab 07."""
+    return problem(422, InvalidFields.description, errors=field_messages(error.messages))
+
+
 def handle_data_error(error):
     """Answer a value the database cannot hold at all (a NUL in a query string for PostgreSQL,
     say) as a 400, never a 500."""
@@ -118,3 +143,4 @@ def init_app(app):
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(InvalidValue, handle_invalid_value)
+    app.register_error_handler(ValidationError, handle_validation_error)

@@ -106,21 +106,6 @@ def review_links(review):
     return {}
 
 
-def author_resource(author):
-    """An author as the API sends it: its fields and its links."""
-    return with_links(author.to_dict(), author_links(author))
-
-
-def book_resource(book):
-    """A book as the API sends it: its fields and its links."""
-    return with_links(book.to_dict(), book_links(book))
-
-
-def review_resource(review):
-    """A review as the API sends it: its fields and its links."""
-    return with_links(review.to_dict(), review_links(review))
-
-
 def user_resource(user):
     """A user as the API sends it: its fields and its links."""
     return with_links(user.to_dict(), user_links(user))

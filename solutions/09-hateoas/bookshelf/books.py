@@ -6,28 +6,14 @@ from flask_restful import Resource
 from . import crud
 from .auth import role_required
 from .db import db
-from .hypermedia import book_resource, paginated
-from .models import Author, Book
-from .validation import (
-    InvalidFields,
-    identifier,
-    isbn,
-    json_body,
-    person_name,
-    publication_year,
-    query_id,
-    title,
-    validate,
-)
+from .hypermedia import book_links, paginated, with_links
+from .models import Book
+from .schemas import BookSchema
+from .validation import json_body, query_id
 
-# The fields a client may send for a book, and the rule each one must meet.
-BOOK_FIELDS = {
-    "title": title,
-    "year": publication_year,
-    "author": person_name,
-    "author_id": identifier,
-    "isbn": isbn,
-}
+book_schema = BookSchema()
+# A book in a list, without its reviews.
+listed_book_schema = BookSchema(exclude=("reviews",))
 
 
 def book_or_404(book_id):
@@ -35,21 +21,9 @@ def book_or_404(book_id):
     return db.get_or_404(Book, book_id, description=f"There is no book with id {book_id}.")
 
 
-def author_for(values):
-    """Return the Author that validated book fields name, or None when they name none.
-
-    ``author_id`` must be an existing author; ``author`` is a name, found or new. A new author
-    is not saved here: it is saved together with the book, in the same commit.
-    """
-    if "author_id" in values:
-        found = crud.get_author(values["author_id"])
-        if found is None:
-            raise InvalidFields({"author_id": f"there is no author with id {values['author_id']}"})
-        return found
-    if "author" in values:
-        name = values["author"]
-        return crud.find_author(name) or Author(name=name)
-    return None
+def book_resource(book, schema=book_schema):
+    """A book as the API sends it: the schema's dump and the book's links."""
+    return with_links(schema.dump(book), book_links(book))
 
 
 def author_filter():
@@ -71,15 +45,14 @@ def limited(rows):
 def book_page(query):
     """One page of the books ``query`` selects, as the API sends it: resources and headers."""
     books, headers = paginated(query)
-    return [book_resource(book) for book in limited(books)], 200, headers
+    return [book_resource(book, listed_book_schema) for book in limited(books)], 200, headers
 
 
 class BookList(Resource):
     """The collection ``/books``: GET lists (``?q=``, ``?limit=``), POST creates."""
 
     def get(self):
-        """List one page of the books; ``?q=`` keeps titles containing it, ``?author_id=`` the
-        books of one author, ``?limit=`` caps the count."""
+        """List the books; ``?q=`` keeps titles containing it, ``?limit=`` caps the count."""
         title_contains = request.args.get("q", "").strip()
         return book_page(crud.books_query(title_contains, author_filter()))
 
@@ -90,30 +63,24 @@ class BookList(Resource):
         A taken ISBN is left to the unique constraint: the commit raises IntegrityError, which
         errors.py answers with a 409 naming ``isbn``.
         """
-        values = validate(json_body(), BOOK_FIELDS, required=("title",))
-        author = author_for(values)
-        if author is None:
-            raise InvalidFields({"author": "give the author's name, or an author_id"})
-        book = crud.create_book(values["title"], author, values.get("year"), values.get("isbn"))
-        return book_resource(book), 201, {"Location": url_for("book", book_id=book.id)}
+        values = book_schema.load(json_body())
+        book = crud.create_book(**values)
+        answer = book_resource(book)
+        return answer, 201, {"Location": url_for("book", book_id=book.id)}
 
 
 class BookItem(Resource):
     """One book, ``/books/<id>``: GET, PATCH and DELETE."""
 
     def get(self, book_id):
-        """Return one book, or 404."""
+        """Return one book with its reviews, or 404."""
         return book_resource(book_or_404(book_id))
 
     @role_required("librarian")
     def patch(self, book_id):
         """Change only the fields present in the body (title, year, isbn, author or author_id)."""
         book = book_or_404(book_id)
-        values = validate(json_body(), BOOK_FIELDS, partial=True)
-        changes = {name: values[name] for name in ("title", "year", "isbn") if name in values}
-        author = author_for(values)
-        if author is not None:
-            changes["author"] = author
+        changes = book_schema.load(json_body(), partial=True)
         crud.update_book(book, **changes)
         return book_resource(book)
 

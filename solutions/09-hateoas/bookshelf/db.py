@@ -1,7 +1,10 @@
 """The database: one SQLAlchemy object for the package, bound to each app in the factory."""
 
+from pathlib import Path
+
 import click
 from flask.cli import with_appcontext
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.orm import DeclarativeBase
@@ -26,6 +29,9 @@ class Base(DeclarativeBase):
 
 # Created unbound: the same object serves every app that init_app() is called with.
 db = SQLAlchemy(model_class=Base)
+# render_as_batch: SQLite cannot ALTER most things in place, so Alembic writes a column change
+# as "copy the table, change it, rename it back". PostgreSQL runs the same script as plain ALTERs.
+migrate = Migrate(render_as_batch=True)
 
 SAMPLE_LIBRARY = {
     "authors": [
@@ -106,5 +112,11 @@ def init_app(app):
         engine = db.engine
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    migrate.init_app(app, db, directory=migrations_folder(app))
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_command)
+
+
+def migrations_folder(app):
+    """The lab's ``migrations/`` folder, found from the package, whatever the working directory."""
+    return str(Path(app.root_path).parent / "migrations")

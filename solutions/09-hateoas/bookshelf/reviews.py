@@ -13,23 +13,14 @@ from flask_restful import Resource
 from . import crud
 from .auth import require_owner
 from .db import db
-from .hypermedia import paginated, review_resource
+from .hypermedia import paginated, review_links, with_links
 from .models import Review, User
-from .validation import (
-    InvalidFields,
-    free_text,
-    identifier,
-    json_body,
-    query_id,
-    rating,
-    username,
-    validate,
-)
+from .schemas import NamedReviewSchema, ReviewSchema
+from .validation import json_body, query_id
 
-REVIEW_FIELDS = {"book_id": identifier, "username": username, "rating": rating, "body": free_text}
-REVIEW_CHANGES = {"rating": rating, "body": free_text}
-# What a logged-in writer sends: no username, since the session says who is writing.
-OWN_REVIEW_FIELDS = {"book_id": identifier, "rating": rating, "body": free_text}
+review_schema = ReviewSchema()
+review_changes_schema = ReviewSchema(only=("rating", "body"))
+named_review_schema = NamedReviewSchema()
 
 
 def review_or_404(review_id):
@@ -38,15 +29,20 @@ def review_or_404(review_id):
 
 
 def new_review_and_writer(body):
-    """Return the validated fields of a new review and the User who writes it."""
+    """Return the loaded fields of a new review (``book``, rating, body) and its writer."""
     if current_user.is_authenticated:
-        values = validate(body, OWN_REVIEW_FIELDS, required=("book_id", "rating"))
+        values = review_schema.load(body)
         # current_user is a proxy; the session needs the User object behind it.
         return values, current_user._get_current_object()
-    values = validate(body, REVIEW_FIELDS, required=("book_id", "username", "rating"))
-    name = values["username"]
+    values = named_review_schema.load(body)
+    name = values.pop("username")
     # A new User is saved in the same commit as the review, so a refused review leaves no user.
     return values, crud.find_user(name) or User(username=name)
+
+
+def review_resource(review):
+    """A review as the API sends it: the schema's dump and the review's links."""
+    return with_links(review_schema.dump(review), review_links(review))
 
 
 def reviews_query():
@@ -61,7 +57,7 @@ class ReviewList(Resource):
     """The collection ``/reviews``: GET lists (``?book_id=``), POST creates."""
 
     def get(self):
-        """List one page of the reviews, only those of one book with ``?book_id=``."""
+        """List the reviews, only those of one book with ``?book_id=``."""
         reviews, headers = paginated(reviews_query())
         return [review_resource(review) for review in reviews], 200, headers
 
@@ -69,12 +65,10 @@ class ReviewList(Resource):
     def post(self):
         """Create a review from ``{"book_id", "rating", "body"}``; answer 201."""
         values, user = new_review_and_writer(json_body())
-        book = crud.get_book(values["book_id"])
-        if book is None:
-            raise InvalidFields({"book_id": f"there is no book with id {values['book_id']}"})
         # A second review by the same user breaks uq_reviews_user_id_book_id: a 409 naming book_id.
-        review = crud.add_review(user, book, values["rating"], values.get("body") or "")
-        return review_resource(review), 201, {"Location": url_for("review", review_id=review.id)}
+        review = crud.add_review(user, **values)
+        answer = review_resource(review)
+        return answer, 201, {"Location": url_for("review", review_id=review.id)}
 
 
 class ReviewItem(Resource):
@@ -88,17 +82,17 @@ class ReviewItem(Resource):
     def patch(self, review_id):
         """Change the rating and/or the body of a review; only its writer may (403)."""
         review = review_or_404(review_id)
+        # Nobody but the writer changes a review's words, not even an admin.
         require_owner(review.user_id)
-        values = validate(json_body(), REVIEW_CHANGES, partial=True)
-        if "body" in values and values["body"] is None:
-            values["body"] = ""
-        crud.update_review(review, **values)
+        changes = review_changes_schema.load(json_body(), partial=True)
+        crud.update_review(review, **changes)
         return review_resource(review)
 
     @login_required
     def delete(self, review_id):
         """Delete a review (its writer, or an admin); answer 204 with an empty body."""
         review = review_or_404(review_id)
+        # The writer, or an admin (moderation).
         require_owner(review.user_id, or_role="admin")
         crud.delete_review(review)
         return Response(status=204)

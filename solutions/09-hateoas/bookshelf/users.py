@@ -26,7 +26,7 @@ class UserList(Resource):
 
     @role_required("admin")
     def get(self):
-        """List one page of the users (admins only)."""
+        """List every user (admins only)."""
         users, headers = paginated(crud.users_query())
         return [user_resource(user) for user in users], 200, headers
 

@@ -15,8 +15,8 @@ from werkzeug.exceptions import Conflict, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
 # The id columns (Mapped[int]) are INTEGER: 64 bits in SQLite, but 32 bits in PostgreSQL, which
-# answers a bigger id with "integer out of range" (a 500). The fuzz run of the final app on
-# PostgreSQL found that, so ids and whole numbers stop at PostgreSQL's limit.
+# answers a bigger id with "integer out of range" (a 500). So ids and whole numbers stop at
+# PostgreSQL's limit.
 MAX_INTEGER = 2**31 - 1
 # The lengths of the String columns in models.py: PostgreSQL refuses a longer value (SQLite
 # would quietly store it), so the rules refuse it first, with a message.
