@@ -1,6 +1,9 @@
 """The API described for machines: an OpenAPI 3 document at ``/openapi.json``.
 
-apispec builds the document; its marshmallow plugin turns the schemas below into JSON Schema.
+apispec builds the document; its marshmallow plugin turns marshmallow schemas into JSON Schema.
+The responses are the app's own schemas (schemas.py) with ``_links`` added. The request bodies
+are described by the small schemas below, which spell out as JSON Schema (lengths, patterns,
+ranges) what the rules of validation.py check in Python.
 The document lists, for every operation, each status the API can answer, so a client generator
 or a fuzzer (the course runs schemathesis against it) can hold the API to it. Links tell a
 client where to go; this document tells it what to send there.
@@ -13,6 +16,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app, jsonify
 from marshmallow import RAISE, Schema, fields, validate
 
+from . import schemas
 from .hypermedia import DEFAULT_PER_PAGE, MAX_PER_PAGE
 from .validation import (
     FIRST_YEAR,
@@ -48,54 +52,33 @@ class LinkSchema(Schema):
 def links_field():
     """The ``_links`` member: a map from a link relation to a link object."""
     return fields.Dict(keys=fields.String(), values=fields.Nested(LinkSchema), required=True,
-                       data_key="_links")
+                       data_key="_links", dump_only=True)
 
 
-class AuthorSchema(Schema):
-    """An author as the API sends it."""
+# The responses are the dumps of the app's own schemas (schemas.py) plus "_links".
 
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    bio = fields.String(required=True, allow_none=True)
+
+class AuthorOut(schemas.AuthorSchema):
+    """An author as the API sends it (in detail, with their books)."""
+
     links = links_field()
 
 
-class BookSchema(Schema):
-    """A book as the API sends it; ``author`` is the author's name."""
+class BookOut(schemas.BookSchema):
+    """A book as the API sends it (in detail, with its reviews)."""
 
-    id = fields.Integer(required=True)
-    title = fields.String(required=True)
-    author = fields.String(required=True)
-    author_id = fields.Integer(required=True)
-    year = fields.Integer(required=True, allow_none=True)
-    isbn = fields.String(required=True, allow_none=True)
     links = links_field()
 
 
-class AuthorWithBooksSchema(AuthorSchema):
-    """An author with every book they wrote."""
+class ReviewOut(schemas.ReviewSchema):
+    """A review as the API sends it, with its book."""
 
-    books = fields.List(fields.Nested(BookSchema), required=True)
-
-
-class ReviewSchema(Schema):
-    """A review as the API sends it."""
-
-    id = fields.Integer(required=True)
-    book_id = fields.Integer(required=True)
-    user_id = fields.Integer(required=True)
-    username = fields.String(required=True)
-    rating = fields.Integer(required=True, validate=validate.Range(1, 5))
-    body = fields.String(required=True)
     links = links_field()
 
 
-class UserSchema(Schema):
+class UserOut(schemas.UserSchema):
     """A user as the API sends it (never a password or a hash)."""
 
-    id = fields.Integer(required=True)
-    username = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     links = links_field()
 
 
@@ -232,6 +215,7 @@ WHY = {
     409: "clashes with stored data",
     415: "the body is not JSON",
     422: "a field is missing, unknown or invalid",
+    503: "the database does not answer",
 }
 
 
@@ -239,7 +223,7 @@ def problems(*statuses):
     """The problem responses of an operation."""
     return {
         str(status): {"description": WHY[status],
-                      "content": {PROBLEM: {"schema": "ProblemSchema"}}}
+                      "content": {PROBLEM: {"schema": "Problem"}}}
         for status in statuses
     }
 
@@ -302,45 +286,71 @@ def query(name, schema):
 
 
 PATHS = {
-    "/": {"get": {"responses": answer(200, "RootSchema")}},
-    "/authors": {"get": listing("AuthorSchema"),
-                 "post": creation("AuthorSchema", "AuthorInSchema", 409)},
-    "/authors/{author_id}": item_operations("author_id", "AuthorWithBooksSchema",
-                                            "AuthorChangesSchema", changed="AuthorSchema",
+    "/": {"get": {"responses": answer(200, "Root")}},
+    "/authors": {"get": listing("AuthorResource"),
+                 "post": creation("AuthorDetail", "AuthorIn", 409)},
+    "/authors/{author_id}": item_operations("author_id", "AuthorDetail",
+                                            "AuthorChanges",
                                             delete_conflicts=True),
     "/books": {
-        "get": listing("BookSchema", query("q", {"type": "string"}),
+        "get": listing("BookResource", query("q", {"type": "string"}),
                        query("author_id", {"type": "integer"}),
                        query("limit", {"type": "integer"})),
-        "post": creation("BookSchema", "BookInSchema", 409),
+        "post": creation("BookDetail", "BookIn", 409),
     },
-    "/books/{book_id}": item_operations("book_id", "BookSchema", "BookChangesSchema"),
+    "/books/{book_id}": item_operations("book_id", "BookDetail", "BookChanges"),
     "/books/author/{name}": {
-        "get": listing("BookSchema", {"name": "name", "in": "path", "required": True,
+        "get": listing("BookResource", {"name": "name", "in": "path", "required": True,
                                       "schema": {"type": "string", "pattern": "^[^/]+$"}}),
     },
-    "/reviews": {"get": listing("ReviewSchema", query("book_id", {"type": "integer"})),
-                 "post": creation("ReviewSchema", "ReviewInSchema", 409)},
-    "/reviews/{review_id}": item_operations("review_id", "ReviewSchema", "ReviewChangesSchema",
+    "/reviews": {"get": listing("ReviewResource", query("book_id", {"type": "integer"})),
+                 "post": creation("ReviewResource", "ReviewIn", 409)},
+    "/reviews/{review_id}": item_operations("review_id", "ReviewResource", "ReviewChanges",
                                             change_conflicts=False),
     "/users": {"get": {"parameters": PAGE_PARAMETERS,
-                       "responses": {**answer(200, "UserSchema", headers=PAGE_HEADERS, many=True),
+                       "responses": {**answer(200, "UserResource", headers=PAGE_HEADERS, many=True),
                                      **problems(400, 401, 403, 404)}}},
-    "/users/{user_id}": item_operations("user_id", "UserSchema", "RoleChangeSchema",
+    "/users/{user_id}": item_operations("user_id", "UserResource", "RoleChange",
                                         delete_conflicts=True),
-    "/auth/signup": {"post": {"requestBody": body_of("SignupSchema"),
-                              "responses": {**answer(201, "UserSchema", "Created", LOCATION),
+    "/auth/signup": {"post": {"requestBody": body_of("Signup"),
+                              "responses": {**answer(201, "UserResource", "Created", LOCATION),
                                             **problems(400, 409, 415, 422)}}},
-    "/auth/login": {"post": {"requestBody": body_of("LoginSchema"),
-                             "responses": {**answer(200, "UserSchema"),
+    "/auth/login": {"post": {"requestBody": body_of("Login"),
+                             "responses": {**answer(200, "UserResource"),
                                            **problems(400, 401, 415, 422)}}},
     "/auth/logout": {"post": {"responses": answer(204, description="Logged out")}},
-    "/auth/me": {"get": {"responses": {**answer(200, "UserSchema"), **problems(401)}}},
+    "/auth/me": {"get": {"responses": {**answer(200, "UserResource"), **problems(401)}}},
+    "/healthz": {"get": {"responses": {
+        "200": {"description": "the app and its database answer",
+                "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["status"],
+                    "properties": {"status": {"type": "string", "enum": ["ok"]}}}}}},
+        **problems(503)}}},
+    "/app/": {"get": {"responses": {"200": {
+        "description": "the reader's page", "content": {"text/html": {"schema": {"type": "string"}}}
+    }}}},
 }
-SCHEMAS = [LinkSchema, AuthorSchema, BookSchema, AuthorWithBooksSchema, ReviewSchema, UserSchema,
-           RootSchema, ProblemSchema, AuthorInSchema, AuthorChangesSchema, BookInSchema,
-           BookChangesSchema, ReviewInSchema, ReviewChangesSchema, RoleChangeSchema, SignupSchema,
-           LoginSchema]
+# Component name -> schema. A list item leaves out what only the detail nests.
+SCHEMAS = {
+    "Link": LinkSchema,
+    "AuthorResource": AuthorOut(exclude=("books",)),
+    "AuthorDetail": AuthorOut,
+    "BookResource": BookOut(exclude=("reviews",)),
+    "BookDetail": BookOut,
+    "ReviewResource": ReviewOut,
+    "UserResource": UserOut,
+    "Root": RootSchema,
+    "Problem": ProblemSchema,
+    "AuthorIn": AuthorInSchema,
+    "AuthorChanges": AuthorChangesSchema,
+    "BookIn": BookInSchema,
+    "BookChanges": BookChangesSchema,
+    "ReviewIn": ReviewInSchema,
+    "ReviewChanges": ReviewChangesSchema,
+    "RoleChange": RoleChangeSchema,
+    "Signup": SignupSchema,
+    "Login": LoginSchema,
+}
 
 
 def build_document():
@@ -350,19 +360,19 @@ def build_document():
     spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
-    for schema in SCHEMAS:
-        spec.components.schema(schema.__name__, schema=schema)
+    for name, schema in SCHEMAS.items():
+        spec.components.schema(name, schema=schema)
     for path, operations in PATHS.items():
         operations = dict(operations)
         shared = operations.pop("parameters", None)  # the path's own, such as {book_id}
         spec.path(path=path, operations=operations, parameters=shared)
     document = spec.to_dict()
-    schemas = document["components"]["schemas"]
+    components = document["components"]["schemas"]
     # What marshmallow cannot say: books are announced up to next year, and a new book names
     # its author by name or by id.
-    for name in ("BookInSchema", "BookChangesSchema"):
-        schemas[name]["properties"]["year"]["maximum"] = datetime.date.today().year + 1
-    schemas["BookInSchema"]["anyOf"] = [{"required": ["author"]}, {"required": ["author_id"]}]
+    for name in ("BookIn", "BookChanges"):
+        components[name]["properties"]["year"]["maximum"] = datetime.date.today().year + 1
+    components["BookIn"]["anyOf"] = [{"required": ["author"]}, {"required": ["author_id"]}]
     return document
 
 
