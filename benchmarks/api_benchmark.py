@@ -3,7 +3,9 @@
 Both apps run under gunicorn with the same settings (sync workers, bound to 127.0.0.1 only) and
 are loaded by the same client at the same concurrency for the same time:
 
-* the final app (``solutions/09-hateoas``) on PostgreSQL, seeded with 1,000 books, answering
+* the final app (``solutions/09-hateoas``, its own ``wsgi.py``, configured from ``DATABASE_URL``
+  and ``SECRET_KEY``, schema built by ``flask db upgrade``) on PostgreSQL, seeded with 1,000
+  books, answering
   ``GET /books?page=25&per_page=20`` (one paginated page: a COUNT, a page of rows with their
   authors, links on every book, a Link header);
 * a bare Flask app answering ``GET /`` with ``{"hello": "world"}``.
@@ -59,27 +61,14 @@ def hello():
     return {"hello": "world"}
 '''
 
-FINAL_WSGI = '''
-import os
-
-from bookshelf import create_app
-
-app = create_app({
-    "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
-    "SECRET_KEY": "benchmark",
-})
-'''
-
 SEED = '''
-import os, sys
+import sys
 from bookshelf import create_app
 from bookshelf.db import db
 from bookshelf.models import Author, Book
 
-app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"], "SECRET_KEY": "x"})
+app = create_app()  # DATABASE_URL and SECRET_KEY from the environment, as on Render
 with app.app_context():
-    db.drop_all()
-    db.create_all()
     authors = [Author(name=f"Author {n}") for n in range(1, 51)]
     db.session.add_all(authors)
     count = int(sys.argv[1])
@@ -121,14 +110,17 @@ def throwaway_postgres(workdir):
     as_postgres(["pg_ctl", "-D", str(data), "-o", options, "-l", str(data / "log"), "-w", "start"])
     try:
         as_postgres(["createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "bookshelf"])
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bookshelf"
+        # The form Render hands out; the app normalises it to postgresql+psycopg://.
+        yield f"postgres://postgres@127.0.0.1:{port}/bookshelf"
     finally:
         as_postgres(["pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop"])
 
 
-def seed(database_url, env):
-    """Create the tables and 1,000 books (50 authors) in the final app's database."""
-    env = {**env, "BENCH_DATABASE_URL": database_url}
+def seed(env):
+    """Build the schema as the Blueprint's build command does (``flask db upgrade``), then add
+    1,000 books by 50 authors."""
+    subprocess.run([sys.executable, "-m", "flask", "--app", "bookshelf", "db", "upgrade"],
+                   env=env, check=True, capture_output=True, text=True, cwd=FINAL_APP)
     result = subprocess.run([sys.executable, "-c", SEED, str(BOOKS)], env=env, check=True,
                             capture_output=True, text=True, cwd=FINAL_APP)
     return int(result.stdout.strip().splitlines()[-1])
@@ -237,7 +229,7 @@ def main():
     parser.add_argument("--client", choices=("wrk", "threads"),
                         default="wrk" if shutil.which("wrk") else "threads")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--database-url", help="a PostgreSQL URL (postgresql+psycopg://...)")
+    where.add_argument("--database-url", help="a PostgreSQL URL (postgres://...)")
     where.add_argument("--sqlite", action="store_true", help="use a SQLite file")
     args = parser.parse_args()
     client = run_wrk if args.client == "wrk" else run_threads
@@ -252,16 +244,16 @@ def main():
             database_url = stack.enter_context(throwaway_postgres(workdir))
             database = "PostgreSQL (throwaway server)"
         (workdir / "bare.py").write_text(textwrap.dedent(BARE_APP))
-        (workdir / "final_wsgi.py").write_text(textwrap.dedent(FINAL_WSGI))
         env = {**os.environ, "PYTHONPATH": f"{FINAL_APP}{os.pathsep}{workdir}",
-               "BENCH_DATABASE_URL": database_url, "PYTHONDONTWRITEBYTECODE": "1"}
-        stored = seed(database_url, env)
+               "DATABASE_URL": database_url, "SECRET_KEY": "benchmark-" + os.urandom(8).hex(),
+               "PYTHONDONTWRITEBYTECODE": "1"}
+        stored = seed(env)
 
         results = {}
         with gunicorn("bare", workdir, args.workers, env) as base:
             results["bare Flask GET /"] = measure(client, base + "/", args.connections,
                                                   args.duration)
-        with gunicorn("final_wsgi", workdir, args.workers, env) as base:
+        with gunicorn("wsgi", FINAL_APP, args.workers, env) as base:  # the app's own wsgi.py
             results[f"final app GET {LIST_PATH}"] = measure(
                 client, base + LIST_PATH, args.connections, args.duration
             )
