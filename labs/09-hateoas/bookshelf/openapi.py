@@ -354,10 +354,27 @@ SCHEMAS = {
 }
 
 
+def component_name(schema):
+    """The component name of a nested schema: ``BookSchema(exclude=("reviews",))`` is
+    ``BookWithoutReviews``, so two shapes of one schema never share a name."""
+    instance = schema if not isinstance(schema, type) else None
+    name = (type(schema) if instance else schema).__name__.removesuffix("Schema")
+    if instance is not None and instance.only:
+        name += "Only" + words(instance.only)
+    if instance is not None and instance.exclude:
+        name += "Without" + words(instance.exclude)
+    return name
+
+
+def words(field_names):
+    """Field names as one CamelCase word: ("author", "id") -> "AuthorId"."""
+    return "".join(part.title().replace("_", "") for part in sorted(field_names))
+
+
 def build_document():
     """The OpenAPI document of the API, as a dict."""
     spec = APISpec(title="Bookshelf API", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()])
+                   plugins=[MarshmallowPlugin(schema_name_resolver=component_name)])
     spec.components.security_scheme(
         "session", {"type": "apiKey", "in": "cookie", "name": "session"}
     )
