@@ -382,7 +382,7 @@ def database(lab):
 def call(lab):
     """Calls a function of the student's package: ``call("crud.get_book", 1)``."""
 
-    def call_function(name, *args, **kwargs):
+    def call_function(name, /, *args, **kwargs):
         return lab.call(name, list(args), kwargs)
 
     return call_function

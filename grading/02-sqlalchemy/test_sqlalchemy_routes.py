@@ -7,7 +7,7 @@ import pytest
 
 def body(response):
     """The response body as text, for assertion messages."""
-    return response.get_data(as_text=True)
+    return response.text
 
 
 def store_book(call, model_ref, title, author_name, year=None):
