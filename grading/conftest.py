@@ -36,7 +36,6 @@ import base64
 import json
 import os
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -337,7 +336,7 @@ def _spec():
     path = os.environ.get(SPEC_VARIABLE)
     if path:
         return LabSpec.load(path)
-    return LabSpec(lab=os.getcwd(), in_process_app=True)
+    return LabSpec(lab=os.getcwd())
 
 
 @pytest.fixture(scope="session")
@@ -386,28 +385,6 @@ def call(lab):
         return lab.call(name, list(args), kwargs)
 
     return call_function
-
-
-@pytest.fixture
-def app(lab):
-    """The app object itself, in this process. Transitional, and only for the instructor's own
-    labs (``studyguide check``): graders are moving to the four fixtures above."""
-    if not lab.spec.in_process_app:
-        pytest.fail("the app fixture is not available when grading students: "
-                    "use client, runner, database or call", pytrace=False)
-    import importlib
-
-    if lab.spec.lab not in sys.path:
-        sys.path.insert(0, lab.spec.lab)
-    package = importlib.import_module(lab.spec.package)
-    application = package.create_app(dict(lab.settings))
-    yield application
-    extension = application.extensions.get("sqlalchemy")
-    if extension is not None:
-        with application.app_context():
-            extension.session.remove()
-            extension.engine.dispose()
-
 
 @pytest.fixture(name="model_ref")
 def model_ref_fixture():

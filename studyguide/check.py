@@ -164,7 +164,6 @@ def run_graders(course, module, lab_dir, grader_folders, deselect=()):
         lab=str(Path(lab_dir).resolve()),
         package=course.package,
         module_configs=module_configs(course, module.id),
-        in_process_app=True,
     )
     return run_pytest(
         lab_dir,

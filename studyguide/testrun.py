@@ -100,7 +100,7 @@ def run_pytest(lab_dir, test_paths, *, rootdir=None, extra_args=(), timeout=300,
     (default: ``lab_dir``). The whole process group is killed after ``timeout`` seconds.
     """
     lab_dir = Path(lab_dir).resolve()
-    spec = lab_spec or LabSpec(lab=str(lab_dir), in_process_app=True)
+    spec = lab_spec or LabSpec(lab=str(lab_dir))
     with tempfile.TemporaryDirectory(prefix="studyguide-run-") as tmp:
         report = Path(tmp) / "report.json"
         ini = Path(tmp) / "pytest.ini"

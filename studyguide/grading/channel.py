@@ -53,8 +53,6 @@ class LabSpec:
     processes: int = 64
     # {grader module id: configuration added to the app when that module's graders run}
     module_configs: dict = field(default_factory=dict)
-    # The transitional ``app`` fixture: only for trusted labs (``studyguide check``).
-    in_process_app: bool = False
     # Names the run's cgroups (see sandbox.remove_cgroups).
     cgroup_tag: str = ""
 

@@ -10,7 +10,6 @@ import ast
 import csv
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -287,29 +286,23 @@ def test_a_module_whose_notebook_cannot_be_released_is_reported_not_fatal(tmp_pa
 # --------------------------------------------------------------------------- a real class
 
 
-def uses_in_process_app(module_id):
-    """True while a grader of the module still asks for the transitional in-process ``app``
-    fixture, which exists only for the instructor's own labs, never when grading students."""
-    pattern = re.compile(r"def \w+\([^)]*\bapp\b")
-    return any(pattern.search(path.read_text()) for path in (ROOT / "grading" / module_id)
-               .glob("*.py"))
+# A class of five over every module would take the better part of an hour on two cores; the
+# first three modules already use every grader fixture (client, runner, database, call).
+CLASS_MODULES = 3
 
 
 def ready_modules():
-    """Available modules whose solution, lab, graders and notebook are all in the repo, and
-    whose graders (and every earlier module's) reach the lab only through the fixtures."""
+    """The first available modules whose solution, lab, graders and notebook are in the repo."""
     manifest = tomllib.loads((ROOT / "course.toml").read_text())
     ready = []
     for m in manifest["modules"]:
         if not m.get("available"):
             continue
-        if uses_in_process_app(m["id"]):
-            break  # later labs run these graders too
         if all((ROOT / kind / m["id"]).is_dir() for kind in ("solutions", "labs", "grading")) and (
             ROOT / "notebooks" / f"{m['id']}.ipynb"
         ).is_file():
             ready.append(m["id"])
-    return ready
+    return ready[:CLASS_MODULES]
 
 
 def grader_points(module_id):

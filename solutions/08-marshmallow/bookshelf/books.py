@@ -13,7 +13,7 @@ from .models import Book
 from .schemas import BookSchema
 
 ### END SOLUTION
-from .validation import json_body
+from .validation import MAX_INTEGER, json_body
 
 # TODO(08-marshmallow): the schema instances: one for a book (with its reviews) and one for
 # lists (many=True, without reviews).
