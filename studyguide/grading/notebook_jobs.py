@@ -24,7 +24,7 @@ from pathlib import Path
 from studyguide.grading import cache as cache_mod
 from studyguide.grading import sandbox
 from studyguide.grading.lab_jobs import CLASSROOM_VERSION
-from studyguide.grading.notebook_review import review_notebook, review_reason
+from studyguide.grading.notebook_review import given_sources, review_notebook, review_reason
 from studyguide.grading.processes import kill_group, start_group
 from studyguide.grading.results import ItemResult, PartResult
 
@@ -243,7 +243,8 @@ def grade_notebook(course_dir, module_id, student, notebook, work_dir, store):
     """
     started = time.monotonic()
     result = PartResult("notebook", student, module_id)
-    reasons = review_notebook(notebook)
+    released = Path(course_dir) / "release" / module_id / f"{module_id}.ipynb"
+    reasons = review_notebook(notebook, given_sources(released))
     if reasons:
         result.error = review_reason(reasons)
         return result
