@@ -213,24 +213,34 @@ def instructor_notices(out):
 
 
 def _hidden_test_lines(course):
-    """Distinctive lines that stand only inside the hidden tests of the source notebooks."""
+    """Distinctive lines that stand only inside hidden tests, in no notebook's visible part.
+
+    A line a lesson shows anywhere (``db.session.commit()``) is no secret, even if a hidden
+    test elsewhere repeats it; looking for it would only raise false alarms.
+    """
     from .markers import is_distinctive
 
-    lines = set()
+    hidden, shown = set(), set()
     for module in course.available:
-        path = course.notebook(module)
-        if not path.is_file():
-            continue
-        hidden, shown = set(), set()
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            inside = False
-            for line in "".join(cell["source"]).splitlines():
-                if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
-                    inside = "BEGIN" in line
-                else:
-                    (hidden if inside else shown).add(line.strip())
-        lines |= {line for line in hidden - shown if is_distinctive(line)}
-    return lines
+        hidden_here, shown_here = notebook_test_lines(course.notebook(module))
+        hidden |= hidden_here
+        shown |= shown_here
+    return {line for line in hidden - shown if is_distinctive(line)}
+
+
+def notebook_test_lines(path):
+    """(hidden, shown): the stripped lines of a notebook inside and outside hidden tests."""
+    hidden, shown = set(), set()
+    if not path.is_file():
+        return hidden, shown
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        inside = False
+        for line in "".join(cell["source"]).splitlines():
+            if "BEGIN HIDDEN TESTS" in line or "END HIDDEN TESTS" in line:
+                inside = "BEGIN" in line
+            else:
+                (hidden if inside else shown).add(line.strip())
+    return hidden, shown
 
 
 def release_leaks(course, out):

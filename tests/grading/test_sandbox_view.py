@@ -165,8 +165,10 @@ def test_the_root_holds_only_the_lab_the_server_python_and_scratch(probes):
     allowed = {"lab", "srv", "home", "tmp", "data", "dev", "proc", "usr", "bin", "sbin", "lib",
                "lib32", "lib64", "root", "work", "opt"}
     assert set(seen["root"]) <= allowed, seen["root"]
-    # Only what Python needs lies under /root or /work: the environment, not the course.
-    assert call(ann, "readable", ["/root/.bashrc", "/root/.ssh", "/work/main"]) == []
+    # Only what Python needs lies under /root or the course folder: the environment (a venv
+    # inside the course is mounted alone), never the course itself.
+    course = [REPO / name for name in ("course.toml", "grading", "solutions", "labs", ".git")]
+    assert call(ann, "readable", ["/root/.bashrc", "/root/.ssh", *map(str, course)]) == []
 
 
 def test_the_student_is_not_root_and_sees_no_other_process(probes):
