@@ -88,6 +88,15 @@ def build_root(root, binds, scratch, writable=()):
     libc = _libc()
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here leaks out
     _mount(libc, "tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    # A scratch folder below a bind (the lab's instance folder) goes on top of that bind; the
+    # others go first, so a bind below one of them (a venv under /tmp) is not hidden by it.
+    targets = [target for _source, target in [*binds, *writable]]
+    late = [f for f in scratch if any(_inside(f, t) and f != t for t in targets)]
+    scratch_points = [root + folder for folder in scratch]
+    for folder in scratch:
+        os.makedirs(root + folder, exist_ok=True)
+        if folder not in late:
+            _mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, SCRATCH_OPTIONS)
     for source, target in [*binds, *writable]:
         inside = root + target
         if os.path.isdir(source):
@@ -96,25 +105,25 @@ def build_root(root, binds, scratch, writable=()):
             os.makedirs(os.path.dirname(inside), exist_ok=True)
             open(inside, "a").close()
         _mount(libc, source, inside, None, MS_BIND | MS_REC)
+    for folder in late:
+        os.makedirs(root + folder, exist_ok=True)  # inside its bind, before it is read-only
     os.makedirs(root + "/dev", exist_ok=True)
     for device in DEVICES:
         open(f"{root}/dev/{device}", "a").close()
         _mount(libc, f"/dev/{device}", f"{root}/dev/{device}", None, MS_BIND)
     os.makedirs(root + "/proc", exist_ok=True)
     _mount(libc, "proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    for folder in scratch:
-        os.makedirs(root + folder, exist_ok=True)
-    # Read-only from the top down, then the scratch folders on top of the frozen tree.
+    # Read-only from the top down, except the writable binds and the scratch folders themselves.
     keep_writable = [root + target for _source, target in writable]
     for point in _mount_points():
-        if any(_inside(point, w) for w in keep_writable):
+        if any(_inside(point, w) for w in keep_writable) or point in scratch_points:
             continue
         if _inside(point, root) and not _inside(point, root + "/proc"):
             flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID
             if not point.startswith(root + "/dev/"):
                 flags |= MS_NODEV
             _mount(libc, None, point, None, flags)
-    for folder in scratch:
+    for folder in late:
         _mount(libc, "tmpfs", root + folder, "tmpfs", MS_NOSUID | MS_NODEV, SCRATCH_OPTIONS)
     os.chroot(root)
     os.chdir("/")
