@@ -40,6 +40,8 @@ from pathlib import Path
 
 import pytest
 
+from studyguide.grading.channel import SPEC_VARIABLE, LabSpec
+
 EXTERNAL_SERVER_VARIABLE = "BOOKSHELF_TEST_POSTGRES_URL"
 HOW_TO_GET_POSTGRES = (
     "The deployment graders need a PostgreSQL server. Install Debian's server "
@@ -61,7 +63,11 @@ def free_port():
 
 
 def lab_folder():
-    """The folder holding the lab's ``bookshelf`` package, found without importing it."""
+    """The folder holding the lab's ``bookshelf`` package, found without importing it: the lab
+    the run grades (the runner's spec file), else the package on the path."""
+    spec_file = os.environ.get(SPEC_VARIABLE)
+    if spec_file:
+        return Path(LabSpec.load(spec_file).lab).resolve()
     spec = importlib.util.find_spec("bookshelf")
     if spec is None or not spec.submodule_search_locations:
         pytest.fail("No `bookshelf` package on the path: run the graders from a lab folder.")
