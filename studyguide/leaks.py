@@ -23,9 +23,11 @@ def solution_blocks_by_module(course):
     return leaks
 
 
-def find_leaks(folder, secret_lines, label, skip=()):
-    """Report files under ``folder`` holding a marker or one of ``secret_lines``."""
-    problems = []
+def text_lines(folder, skip=()):
+    """Every line of every text file under ``folder``: (relative path, line number, line).
+
+    Files below a folder named in ``skip`` and files that are not UTF-8 text are left out.
+    """
     for path in sorted(Path(folder).rglob("*")):
         rel = path.relative_to(folder)
         if not path.is_file() or any(part in skip for part in rel.parts):
@@ -35,8 +37,15 @@ def find_leaks(folder, secret_lines, label, skip=()):
         except (UnicodeDecodeError, OSError):
             continue
         for number, line in enumerate(text.splitlines(), start=1):
-            if MARKER_WORDS.search(line):
-                problems.append(f"{label}{rel}:{number} holds a marker")
-            elif line.strip() in secret_lines:
-                problems.append(f"{label}{rel}:{number} holds a solution or hidden-test line")
+            yield rel, number, line
+
+
+def find_leaks(folder, secret_lines, label, skip=()):
+    """Report files under ``folder`` holding a marker or one of ``secret_lines``."""
+    problems = []
+    for rel, number, line in text_lines(folder, skip):
+        if MARKER_WORDS.search(line):
+            problems.append(f"{label}{rel}:{number} holds a marker")
+        elif line.strip() in secret_lines:
+            problems.append(f"{label}{rel}:{number} holds a solution or hidden-test line")
     return problems

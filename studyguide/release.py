@@ -197,22 +197,16 @@ def earlier_answers_warning(course, modules):
 
 def instructor_notices(out):
     """Lines in the edition (outside the course tool) meant for instructors, not students."""
-    problems = []
-    for path in sorted(Path(out).rglob("*")):
-        rel = path.relative_to(out)
-        if not path.is_file() or rel.parts[0] == "studyguide":
-            continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            continue
-        for number, line in enumerate(text.splitlines(), start=1):
-            if any(notice in line for notice in INSTRUCTOR_NOTICES) or INCLUDE.match(line):
-                problems.append(f"release {rel}:{number} holds a notice for instructors")
-    return problems
+    from .leaks import text_lines
+
+    return [
+        f"release {rel}:{number} holds a notice for instructors"
+        for rel, number, line in text_lines(out, skip=("studyguide",))
+        if any(notice in line for notice in INSTRUCTOR_NOTICES) or INCLUDE.match(line)
+    ]
 
 
-def _hidden_test_lines(course):
+def hidden_test_lines(course):
     """Distinctive lines that stand only inside hidden tests, in no notebook's visible part.
 
     A line a lesson shows anywhere (``db.session.commit()``) is no secret, even if a hidden
@@ -263,7 +257,7 @@ def release_leaks(course, out):
             problems.append(f"release holds a hidden grader file: {path.relative_to(out)}")
     leaks = []
     secrets = solution_blocks_by_module(course)
-    every_secret = set().union(_hidden_test_lines(course), *secrets.values())
+    every_secret = set().union(hidden_test_lines(course), *secrets.values())
     for kind in ("labs", "modules"):
         for folder in sorted((out / kind).glob("*/")):
             lines = secrets.get(folder.name, every_secret)

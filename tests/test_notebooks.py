@@ -109,10 +109,10 @@ def test_every_notebook_has_hidden_lines_the_release_check_can_look_for():
     # The release check looks for hidden lines that no lesson shows anywhere (a line shown
     # somewhere is no secret): each notebook keeps some, or its hidden tests go unguarded.
     from studyguide.manifest import load_course
-    from studyguide.release import _hidden_test_lines, notebook_test_lines
+    from studyguide.release import hidden_test_lines, notebook_test_lines
 
     course = load_course(ROOT)
-    secrets = _hidden_test_lines(course)
+    secrets = hidden_test_lines(course)
     for module in course.available:
         hidden, _shown = notebook_test_lines(course.notebook(module))
         assert hidden & secrets, f"{module.id}: no hidden test line is distinctive"
