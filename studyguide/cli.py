@@ -348,10 +348,16 @@ def main(argv=None):
         args.modules = None
     try:
         args.root = str(find_course_root(args.root))
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler below
+        return code
     except StudyguideError as exc:
         print(f"studyguide: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader left early (``studyguide progress | head``): stop quietly, as cat does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

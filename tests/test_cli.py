@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,21 @@ def test_setup_outside_a_virtual_environment_says_what_to_do(tmp_path, monkeypat
     monkeypatch.setattr(sys, "prefix", sys.base_prefix)
     assert cli.main(["--root", str(root), "setup"]) == 2
     assert "activate the course's environment" in capsys.readouterr().err
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`studyguide list | head -1`: the pipe closes before the output is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "studyguide.cli", "--root", str(REPO), "list"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.stderr == ""
+    assert proc.returncode == 141

@@ -1,6 +1,5 @@
 """The repository's own course passes every invariant, and its learner tools work on it."""
 
-import io
 import shutil
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import pytest
 
 from studyguide.check import run_checks
 from studyguide.manifest import load_course
-from studyguide.progress import course_progress, format_detail, lab_progress, show_progress
+from studyguide.progress import course_progress, format_detail, format_summary
 from studyguide.release import build_release, release_leaks
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,10 +56,20 @@ def test_manifest_lists_nine_modules_and_the_readme_agrees_on_which_are_availabl
     assert readme_module_status() == expected, "update the README's module table"
 
 
-def test_progress_of_the_skeletons_is_zero_like_their_grade_and_of_the_solutions_full(course):
-    skeletons = course_progress(course, REPO / "labs")
-    solutions = course_progress(course, REPO / "solutions")
-    for lab in skeletons:
+@pytest.fixture(scope="module")
+def skeleton_progress(course):
+    """Progress of every lab skeleton, measured once for the tests below."""
+    return course_progress(course, REPO / "labs")
+
+
+@pytest.fixture(scope="module")
+def solution_progress(course):
+    """Progress of every solution, measured once for the tests below."""
+    return course_progress(course, REPO / "solutions")
+
+
+def test_progress_of_the_skeletons_is_zero_like_their_grade(skeleton_progress):
+    for lab in skeleton_progress:
         if lab.available:
             # The bar counts the module's own checks: an untouched lab is at 0, as its grade.
             assert lab.max_points > 0 and lab.points == 0, (lab.module_id, lab.tests)
@@ -69,24 +78,25 @@ def test_progress_of_the_skeletons_is_zero_like_their_grade_and_of_the_solutions
             assert lab.earlier_passing == len(lab.earlier_tests), (lab.module_id, lab.problem)
             if lab.module_id != "01-routing":
                 assert lab.earlier_tests, f"{lab.module_id} names its earlier modules' tests"
-    for lab in solutions:
+
+
+def test_progress_of_the_solutions_is_full(solution_progress):
+    for lab in solution_progress:
         if lab.available:
             assert lab.points == lab.max_points > 0, (lab.module_id, lab.problem)
             assert lab.earlier_passing == len(lab.earlier_tests)
 
 
-def test_progress_of_one_lab_shows_the_next_failure_with_its_hint(course):
-    lab = lab_progress(course, course.module("01-routing"), REPO / "labs")
+def test_progress_of_one_lab_shows_the_next_failure_with_its_hint(skeleton_progress):
+    lab = next(p for p in skeleton_progress if p.module_id == "01-routing")
     text = format_detail(lab)
     assert "Next: " + lab.first_failure["nodeid"].split("::")[-1] in text
     assert "Hint: " + lab.first_failure["hint"] in text
     assert "FAIL" in text and "PASS" not in text
 
 
-def test_progress_summary_marks_unavailable_modules(course):
-    out = io.StringIO()
-    assert show_progress(root=REPO, labs="solutions", file=out) is True
-    text = out.getvalue()
+def test_progress_summary_marks_unavailable_modules(course, solution_progress):
+    text = format_summary(solution_progress)
     unavailable = [m for m in course.modules if not m.available]
     assert text.count("not yet available") == len(unavailable)
     assert text.count("points  done") == len(course.available)
