@@ -220,10 +220,15 @@ def test_hostile_migration_and_gunicorn_start_up_stay_in_the_sandbox(
 
 def test_graders_still_grade_the_hostile_lab_in_the_sandbox(hostile_lab, tmp_path,
                                                             machine_server):
-    write_targets(hostile_lab, tmp_path, machine_server, 1)
+    # The graders' own PostgreSQL port is unknown here: the probe's superuser attempt misses,
+    # the first test covers it. What it writes would land in the course, the lab copy or here.
+    outside = write_targets(hostile_lab, tmp_path, machine_server, 1)
     course_before = {name: digest(REPO / name) for name in ("grading", "solutions")}
+    lab_before = digest(hostile_lab.lab)
     run = run_pytest(hostile_lab.lab, [GRADERS], rootdir=REPO / "grading",
                      lab_spec=hostile_lab, lab_on_path=False)
     assert run.tests, run.output[-3000:]
     assert run.not_passed == [], run.output[-3000:]
     assert course_before == {name: digest(REPO / name) for name in ("grading", "solutions")}
+    assert digest(hostile_lab.lab) == lab_before, "the hostile lab changed its own copy"
+    assert not (outside / "pwned.txt").exists()
