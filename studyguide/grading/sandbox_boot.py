@@ -1,4 +1,5 @@
-"""Put this process in the grading sandbox, then become the command to run; not imported.
+"""Put this process in the grading sandbox, then become the command to run; run as a script
+(the trusted side imports only :func:`loopback_up`, for ``sandbox.NetworkNamespace``).
 
 The trusted side starts ``python -I -B sandbox_boot.py [OPTIONS] -- COMMAND...`` (under
 ``unshare`` when the machine allows namespaces, see :mod:`studyguide.grading.sandbox`). Before

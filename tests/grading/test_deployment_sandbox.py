@@ -6,7 +6,8 @@ migration: it tries to read the course (``grading/``, ``solutions/``, the real l
 ``.git``), to write outside its scratch folders, to reach a server of the machine, to log in to
 PostgreSQL as its superuser, and to see other processes. It prints what it managed; the trusted
 side reads that from the command's output and gunicorn's log, and checks that the files stayed
-untouched. The real graders then still grade the hostile lab in the sandbox, and it passes.
+untouched. The real graders that run its migrations and gunicorn then still grade the hostile
+lab in the sandbox, and it passes them.
 """
 
 import hashlib
@@ -225,8 +226,9 @@ def test_graders_still_grade_the_hostile_lab_in_the_sandbox(hostile_lab, tmp_pat
     outside = write_targets(hostile_lab, tmp_path, machine_server, 1)
     course_before = {name: digest(REPO / name) for name in ("grading", "solutions")}
     lab_before = digest(hostile_lab.lab)
-    run = run_pytest(hostile_lab.lab, [GRADERS], rootdir=REPO / "grading",
-                     lab_spec=hostile_lab, lab_on_path=False)
+    graders = [GRADERS / "test_deployment_migrations.py", GRADERS / "test_deployment_serving.py"]
+    run = run_pytest(hostile_lab.lab, graders, rootdir=REPO / "grading", lab_spec=hostile_lab,
+                     lab_on_path=False)
     assert run.tests, run.output[-3000:]
     assert run.not_passed == [], run.output[-3000:]
     assert course_before == {name: digest(REPO / name) for name in ("grading", "solutions")}
