@@ -9,7 +9,8 @@ Module 07 is about what happens outside the test client, so its graders use the 
   over its Unix socket only; over TCP a role may only reach the database of its own name, with
   its password. Set ``BOOKSHELF_TEST_POSTGRES_URL`` to a server you started yourself
   (``postgresql://user:password@host:port/postgres``, a user who may create databases and
-  roles) to use it instead.
+  roles) to use it instead; when grading in the sandbox its host must be ``127.0.0.1``, the
+  address its port is relayed to inside.
 - ``postgres_url`` (per test): a new, empty database on that server, owned by a new role of
   the same name that may do nothing else, as the ``postgres://role:password@host:port/name``
   URL Render hands out.
