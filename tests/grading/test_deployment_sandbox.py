@@ -7,14 +7,20 @@ migration: it tries to read the course (``grading/``, ``solutions/``, the real l
 PostgreSQL as its superuser, and to see other processes. It prints what it managed; the trusted
 side reads that from the command's output and gunicorn's log, and checks that the files stayed
 untouched. The real graders that run its migrations and gunicorn then still grade the hostile
-lab in the sandbox, and it passes them.
+lab in the sandbox, and it passes them. Finally, a grader process killed outright takes
+gunicorn and its worker with it.
 """
 
 import hashlib
 import importlib.util
 import json
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -234,3 +240,49 @@ def test_graders_still_grade_the_hostile_lab_in_the_sandbox(hostile_lab, tmp_pat
     assert course_before == {name: digest(REPO / name) for name in ("grading", "solutions")}
     assert digest(hostile_lab.lab) == lab_before, "the hostile lab changed its own copy"
     assert not (outside / "pwned.txt").exists()
+
+
+KILLED_GRADER = '''
+import importlib.util
+import sys
+import time
+from pathlib import Path
+
+from studyguide.grading.channel import LabSpec
+
+spec_file, conftest, logs = sys.argv[1:]
+loader = importlib.util.spec_from_file_location("deployment_fixtures", conftest)
+fixtures = importlib.util.module_from_spec(loader)
+loader.loader.exec_module(fixtures)
+spec = LabSpec.load(spec_file)
+processes = fixtures.LabProcesses(spec.lab, spec)
+variables = {"DATABASE_URL": "sqlite:////tmp/app.sqlite", "SECRET_KEY": "killed-grader"}
+served, failure = fixtures.start_gunicorn(processes, variables, Path(logs) / "gunicorn.log")
+print("started" if served else failure, flush=True)
+time.sleep(600)
+'''
+
+
+def test_gunicorn_and_its_workers_die_with_a_killed_grader_process(tmp_path):
+    box = tmp_path / "box"
+    shutil.copytree(SOLUTION, box / "lab", ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    tag = f"killed-{os.getpid()}-{time.monotonic_ns()}-"
+    spec = LabSpec(lab=str(box / "lab"), sandboxed=True, box=str(box), cgroup_tag=tag)
+    prepare_box(spec)
+    grader = subprocess.Popen(
+        [sys.executable, "-c", KILLED_GRADER, str(spec.save(tmp_path / "spec.json")),
+         str(GRADERS / "conftest.py"), str(tmp_path)],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
+    assert grader.stdout.readline().strip() == "started"
+    [cgroup] = Path("/sys/fs/cgroup").rglob(f"{sandbox.CGROUP_PREFIX}{tag}*")
+    assert len((cgroup / "cgroup.procs").read_text().split()) >= 2  # master and worker
+    os.kill(grader.pid, signal.SIGKILL)
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and (cgroup / "cgroup.procs").read_text().split():
+        time.sleep(0.2)
+    left = (cgroup / "cgroup.procs").read_text().split()
+    sandbox.remove_cgroups(tag)  # what the runner does after a grader process ended
+    assert left == []
+    assert not cgroup.exists()
