@@ -276,6 +276,9 @@ def test_gunicorn_and_its_workers_die_with_a_killed_grader_process(tmp_path):
     )
     assert grader.stdout.readline().strip() == "started"
     [cgroup] = Path("/sys/fs/cgroup").rglob(f"{sandbox.CGROUP_PREFIX}{tag}*")
+    deadline = time.monotonic() + 20  # gunicorn listens first, then starts its worker
+    while time.monotonic() < deadline and len((cgroup / "cgroup.procs").read_text().split()) < 2:
+        time.sleep(0.2)
     assert len((cgroup / "cgroup.procs").read_text().split()) >= 2  # master and worker
     os.kill(grader.pid, signal.SIGKILL)
     grader.wait()
