@@ -15,15 +15,26 @@ strongest first where the machine allows them:
   :func:`python_folders` names plus the run's own folders, and drops to a fresh user id
   (:func:`sandbox_uid`) that owns nothing. Without namespaces, limits and a separate process
   are all there is: :func:`isolation_summary` says which a run had.
+
+A student process that must serve HTTP and reach a database (module 07's gunicorn and
+migrations) gets a :class:`NetworkNamespace` made by the trusted side instead of an empty one
+(:func:`namespace_prefix_joining_network`, ``--netns``): still no route to the machine's
+network, but the trusted side can open sockets inside it, and :class:`Relay` joins exactly the
+connections it chooses (its database port in, the student's HTTP port out).
 """
 
+import contextlib
+import ctypes
 import functools
 import itertools
 import os
 import secrets
+import select
 import shutil
 import signal
+import socket
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -194,6 +205,12 @@ def namespace_prefix():
     return [unshare, *NAMESPACES] if probe.returncode == 0 else []
 
 
+def namespace_prefix_joining_network():
+    """:func:`namespace_prefix` without a fresh network namespace: the boot script joins the
+    :class:`NetworkNamespace` it is given (``--netns``). [] when namespaces are unavailable."""
+    return [part for part in namespace_prefix() if part != "--net"]
+
+
 @functools.cache
 def parent_death_prefix():
     """``setpriv --pdeathsig KILL``: the sandbox dies with the process that started it.
@@ -254,3 +271,181 @@ def isolation_summary():
                 "lab copy and Python, a user id that owns nothing, limits")
     return ("process limits only (no root or no namespaces: the student's app runs as your user; "
             "the verdict still comes from the separate grader process)")
+
+
+# --- a network namespace the trusted side owns (module 07: HTTP out, PostgreSQL in) -----------
+
+CLONE_NEWNET = 0x40000000
+RELAY_CHUNK = 65536
+
+
+def _in_thread(function):
+    """Run ``function`` in a new thread and return its result (or raise its exception).
+
+    A network namespace is a property of a thread: a short-lived thread can enter one, make a
+    socket (which stays in that namespace for good) and end, leaving the caller where it was.
+    """
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as exc:  # handed to the caller
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _check(result, what):
+    """Raise OSError with errno's message when a libc call returned non-zero."""
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+class NetworkNamespace:
+    """A new, empty network namespace with its loopback up, held open by the trusted side.
+
+    A sandboxed process joins it (``sandbox_boot.py --netns FD``, pass ``descriptor`` to the
+    child); it reaches nothing of the machine's network. :meth:`socket` makes a socket inside
+    it in the trusted process, for :class:`Relay`. Needs root. Closed with :meth:`close` (the
+    namespace ends when its last process and socket are gone).
+    """
+
+    def __init__(self):
+        from studyguide.grading.sandbox_boot import loopback_up
+
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def create():
+            _check(libc.unshare(CLONE_NEWNET), "unshare")
+            loopback_up()
+            return os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+
+        self._libc = libc
+        self.descriptor = _in_thread(create)
+
+    def socket(self, family=socket.AF_INET, kind=socket.SOCK_STREAM):
+        """A new socket that lives in this namespace."""
+
+        def create():
+            _check(self._libc.setns(self.descriptor, CLONE_NEWNET), "setns")
+            return socket.socket(family, kind)
+
+        return _in_thread(create)
+
+    def connect(self, address, timeout=5):
+        """A TCP connection to ``address`` as seen from inside the namespace."""
+        sock = self.socket()
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+        except OSError:
+            sock.close()
+            raise
+        sock.settimeout(None)
+        return sock
+
+    def listen(self, address):
+        """A listening TCP socket on ``address`` inside the namespace."""
+        sock = self.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(16)
+        return sock
+
+    def close(self):
+        """Let the namespace go (it ends with its last process and socket)."""
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+class Relay:
+    """Joins every connection accepted on ``listener`` to a new one from ``connect()``.
+
+    Runs in daemon threads of the trusted process and only copies bytes. Typical use: a
+    listener inside a :class:`NetworkNamespace` relayed to one server of the machine (the
+    student's app reaches that server and nothing else), or a listener on the machine's
+    loopback relayed into the namespace (the grader reaches the student's server).
+    """
+
+    def __init__(self, listener, connect):
+        self.listener = listener
+        self.connect = connect
+        self._open = set()
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self):
+        """The (host, port) the relay listens on."""
+        return self.listener.getsockname()[:2]
+
+    def _accept_loop(self):
+        while not self._stopped.is_set():
+            try:
+                readable, _, _ = select.select([self.listener], [], [], 0.2)
+                if not readable:
+                    continue
+                incoming, _ = self.listener.accept()
+            except (OSError, ValueError):
+                return
+            try:
+                outgoing = self.connect()
+            except OSError:
+                incoming.close()  # the other side is not there: the client sees the refusal
+                continue
+            pair = [incoming, outgoing, 2]  # two sockets, two directions still running
+            with self._lock:
+                self._open |= {incoming, outgoing}
+            for source, target in ((incoming, outgoing), (outgoing, incoming)):
+                threading.Thread(target=self._pump, args=(source, target, pair),
+                                 daemon=True).start()
+
+    def _pump(self, source, target, pair):
+        """Copy ``source`` to ``target`` until ``source`` ends; the last direction closes both."""
+        try:
+            while True:
+                data = source.recv(RELAY_CHUNK)
+                if not data:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+        with self._lock:
+            pair[2] -= 1
+            last = pair[2] == 0
+            if last:
+                self._open -= {pair[0], pair[1]}
+        if last:
+            pair[0].close()
+            pair[1].close()
+
+    def close(self):
+        """Stop accepting and cut every connection still open."""
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self.listener.close()
+        with self._lock:
+            still_open, self._open = self._open, set()
+        for sock in still_open:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()

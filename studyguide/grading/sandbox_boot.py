@@ -1,4 +1,5 @@
-"""Put this process in the grading sandbox, then become the command to run; not imported.
+"""Put this process in the grading sandbox, then become the command to run; run as a script
+(the trusted side imports only :func:`loopback_up`, for ``sandbox.NetworkNamespace``).
 
 The trusted side starts ``python -I -B sandbox_boot.py [OPTIONS] -- COMMAND...`` (under
 ``unshare`` when the machine allows namespaces, see :mod:`studyguide.grading.sandbox`). Before
@@ -14,8 +15,10 @@ The trusted side starts ``python -I -B sandbox_boot.py [OPTIONS] -- COMMAND...``
   solutions, the submissions, the output folder and every other sandbox simply do not exist in
   that tree (they are not hidden by name: they were never mounted);
 - ``--bind-rw SOURCE:TARGET`` mounts a folder writable (nbgrader's private course copy);
-  ``--loopback`` brings up the loopback interface of the empty network namespace (Jupyter's
-  kernels talk to nbgrader over 127.0.0.1, and to nothing else);
+  ``--netns FD`` joins the network namespace open as file descriptor ``FD`` (one the trusted
+  side made, see :class:`studyguide.grading.sandbox.NetworkNamespace`) instead of a fresh
+  empty one; ``--loopback`` brings up the loopback interface of the empty network namespace
+  (Jupyter's kernels talk to nbgrader over 127.0.0.1, and to nothing else);
 - with ``--user UID`` (``auto``: a fresh user id): drops to that user and group (one that owns
   no file on the machine), with no supplementary groups, no capabilities and
   ``no_new_privs``. ``--copy-for-user PATH`` first copies the root-only file ``PATH`` (a
@@ -42,11 +45,12 @@ SCRATCH_OPTIONS = "size=128m,mode=1777"
 DEVICES = ("null", "zero", "urandom", "random")
 
 VALUE_OPTIONS = ("--memory-bytes", "--file-bytes", "--cgroup", "--nproc", "--root", "--user",
-                 "--chdir", "--copy-for-user", "--bound-caps")
+                 "--chdir", "--copy-for-user", "--bound-caps", "--netns")
 LIST_OPTIONS = ("--bind", "--bind-rw", "--scratch", "--env")
 FLAG_OPTIONS = ("--loopback",)
 PR_CAPBSET_DROP = 24
 SIOCGIFFLAGS, SIOCSIFFLAGS, IFF_UP = 0x8913, 0x8914, 0x1
+CLONE_NEWNET = 0x40000000
 
 
 def _libc():
@@ -141,6 +145,14 @@ def loopback_up():
         fcntl.ioctl(handle, SIOCSIFFLAGS, struct.pack("16sH", b"lo", flags | IFF_UP))
 
 
+def join_network(descriptor):
+    """Move this process into the network namespace open as ``descriptor``, then close it."""
+    if _libc().setns(descriptor, CLONE_NEWNET) != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"setns: {os.strerror(number)}")
+    os.close(descriptor)
+
+
 def bound_capabilities(keep):
     """Drop every capability but ``keep`` from the bounding set: the next exec keeps no other."""
     libc = _libc()
@@ -222,6 +234,8 @@ def main(argv):
     """Enter the sandbox and exec the command."""
     options, command = parse_args(argv)
     limit_self(options)  # the cgroup folder is out of sight once the new root is in place
+    if options["--netns"]:
+        join_network(int(options["--netns"]))
     if options["--root"]:
         binds = [tuple(b.split(":", 1)) for b in options["--bind"]]
         writable = [tuple(b.split(":", 1)) for b in options["--bind-rw"]]
