@@ -65,6 +65,13 @@ def check_manifest(course):
                 problems.append(
                     f"{module.id}: the {part} {path.relative_to(course.root)} is missing; {fix}"
                 )
+        for name in module.handed_in:
+            for kind in ("solutions", "labs"):
+                if not (course.path(kind, module) / name).exists():
+                    problems.append(
+                        f"{module.id}: {kind}/{module.id}/{name} is missing but course.toml "
+                        f"lists it in handed_in; fix: add it or drop it from handed_in"
+                    )
         graders = course.path("grading", module)
         if graders.is_dir() and not list(graders.glob("test_*.py")):
             problems.append(f"{module.id}: grading/{module.id} has no test_*.py; fix: add graders")

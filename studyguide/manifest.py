@@ -34,6 +34,9 @@ class Module:
     # App configuration added when an earlier module's graders run on this lab or a later one
     # (for example ``{LOGIN_DISABLED = true}`` once login guards every route).
     earlier_graders_config: dict = field(default_factory=dict, hash=False, compare=False)
+    # Files and folders of the lab, besides the package, that a submission hands in and the
+    # graders need (a deployable lab's wsgi.py, migrations/ and render.yaml, say).
+    handed_in: tuple[str, ...] = ()
 
     @property
     def number(self):
@@ -109,6 +112,11 @@ def _module_from_table(table, index):
     earlier_config = table.get("earlier_graders_config", {})
     if not isinstance(earlier_config, dict):
         raise ManifestError(f"{where} ({table['id']}): earlier_graders_config must be a table")
+    handed_in = table.get("handed_in", [])
+    if not isinstance(handed_in, list) or not all(_lab_relative(p) for p in handed_in):
+        raise ManifestError(
+            f"{where} ({table['id']}): handed_in must list paths inside the lab, like 'wsgi.py'"
+        )
     return Module(
         id=table["id"],
         title=table["title"],
@@ -120,7 +128,16 @@ def _module_from_table(table, index):
         optional=bool(table.get("optional", False)),
         retires=tuple(table.get("retires", ())),
         earlier_graders_config=dict(earlier_config),
+        handed_in=tuple(handed_in),
     )
+
+
+def _lab_relative(path):
+    """True for a plain relative path that stays inside the lab folder."""
+    if not isinstance(path, str) or not path.strip() or "\\" in path:
+        return False
+    parts = path.split("/")
+    return not path.startswith("/") and all(part not in ("", ".", "..") for part in parts)
 
 
 def load_course(root="."):

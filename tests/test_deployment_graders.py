@@ -8,10 +8,10 @@ sandbox (as root with namespaces; limits only elsewhere). A machine without Post
 with the message saying how to install it (`.ci/run` installs Debian's ``postgresql``).
 """
 
-import shutil
 from pathlib import Path
 
 from studyguide.grading.channel import LabSpec, prepare_box
+from studyguide.grading.runner import copy_submission
 from studyguide.manifest import load_course
 from studyguide.testrun import run_pytest
 
@@ -20,8 +20,10 @@ GRADERS = REPO / "grading" / "07-deployment"
 
 
 def sandboxed_copy(lab, box):
-    """A private copy of ``lab`` in ``box`` and the sandboxed spec grading would use for it."""
-    shutil.copytree(lab, box / "lab", ignore=shutil.ignore_patterns("__pycache__", "instance"))
+    """What ``studyguide grade`` copies of ``lab`` (the package and the files the manifest says
+    module 07 hands in) in ``box``, and the sandboxed spec grading would use for it."""
+    course = load_course(REPO)
+    copy_submission(lab, box / "lab", course.package, course.module("07-deployment").handed_in)
     spec = LabSpec(lab=str(box / "lab"), sandboxed=True, box=str(box), test_seconds=60)
     prepare_box(spec)
     return spec

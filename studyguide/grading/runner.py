@@ -42,7 +42,9 @@ from studyguide.grading.channel import (
 from studyguide.manifest import Course, load_course
 from studyguide.testrun import TestOutcome, run_pytest
 
-ALLOWED_SUFFIXES = {".py", ".html", ".json", ".txt", ".sql"}
+# What a lab may hold: code, its static page, its migrations and its deployment description.
+ALLOWED_SUFFIXES = {".py", ".html", ".js", ".css", ".json", ".txt", ".sql", ".ini", ".mako",
+                    ".yaml", ".yml"}
 # Files that change how Python or pytest start; never copied even inside the package.
 FORBIDDEN_NAMES = {
     "conftest.py",
@@ -56,7 +58,7 @@ FORBIDDEN_NAMES = {
 MAX_FILE_BYTES = 512 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024
 MAX_FILES = 400
-MAX_DEPTH = 6
+MAX_DEPTH = 7  # folders below the lab, the package or migrations/ counted
 OUTCOMES = ("passed", "failed", "error", "skipped", "not run")
 PYTEST_EXIT_REASONS = {
     2: "the test run was interrupted",
@@ -215,7 +217,7 @@ def refuse_symlinks(folder):
 
 
 def _allowed(relative):
-    """True when a path inside the submission's package may be copied."""
+    """True when a path (relative to the lab) of what the submission hands in may be copied."""
     if relative.name in FORBIDDEN_NAMES or relative.suffix not in ALLOWED_SUFFIXES:
         return False
     if relative.suffix == ".pth" or len(relative.parts) > MAX_DEPTH:
@@ -223,33 +225,51 @@ def _allowed(relative):
     return all(not part.startswith(".") and part != "__pycache__" for part in relative.parts)
 
 
-def copy_submission(submission_lab, target_lab, package="bookshelf"):
-    """Copy the allow-listed files of the student's package; never follow a symlink.
-
-    Raises SubmissionError when the package is missing or breaks a size cap.
-    """
-    source = Path(submission_lab) / package
-    target_lab = Path(target_lab)
-    if source.is_symlink() or not source.is_dir():
-        raise SubmissionError(f"the lab has no {package}/ folder")
-    copied, total = 0, 0
+def _submitted_files(source):
+    """(path, path relative to the lab) of every regular file at or under ``source``; no links."""
+    lab = source.parent
+    if source.is_file():
+        yield source, Path(source.name)
+        return
     for folder, dirnames, filenames in os.walk(source, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not Path(folder, d).is_symlink())
         for name in sorted(filenames):
             path = Path(folder, name)
-            relative = path.relative_to(source)
-            if path.is_symlink() or not path.is_file() or not _allowed(relative):
+            if not path.is_symlink() and path.is_file():
+                yield path, path.relative_to(lab)
+
+
+def copy_submission(submission_lab, target_lab, package="bookshelf", handed_in=()):
+    """Copy the allow-listed files of the student's package and of the other files the module
+    hands in (``Module.handed_in``); never follow a symlink.
+
+    Raises SubmissionError when the package is missing or a size cap is broken. A missing
+    ``handed_in`` file is not an error here: the graders that need it fail with their hint.
+    """
+    submission_lab, target_lab = Path(submission_lab), Path(target_lab)
+    source = submission_lab / package
+    if source.is_symlink() or not source.is_dir():
+        raise SubmissionError(f"the lab has no {package}/ folder")
+    copied, total = 0, 0
+    for name in (package, *handed_in):
+        source = submission_lab / name
+        if source.is_symlink() or not source.exists():
+            continue
+        for path, relative in _submitted_files(source):
+            if not _allowed(relative):
                 continue
             size = path.stat().st_size
             total += size
             copied += 1
             if size > MAX_FILE_BYTES:
-                raise SubmissionError(f"{package}/{relative} is larger than {MAX_FILE_BYTES} bytes")
+                raise SubmissionError(
+                    f"{relative.as_posix()} is larger than {MAX_FILE_BYTES} bytes"
+                )
             if total > MAX_TOTAL_BYTES or copied > MAX_FILES:
                 raise SubmissionError(
-                    f"{package}/ holds more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes"
+                    f"the lab hands in more than {MAX_FILES} files or {MAX_TOTAL_BYTES} bytes"
                 )
-            destination = target_lab / package / relative
+            destination = target_lab / relative
             destination.parent.mkdir(parents=True, exist_ok=True)
             with open(path, "rb") as handle:
                 destination.write_bytes(handle.read(MAX_FILE_BYTES + 1)[:MAX_FILE_BYTES])
@@ -489,7 +509,9 @@ def grade_lab(course, module_id, submission_lab, *, limits=Limits(), python=None
         box = Path(tmp) / "box"
         try:
             refuse_symlinks(submission_lab)
-            copy_submission(submission_lab, box / "lab", course.package)
+            copy_submission(
+                submission_lab, box / "lab", course.package, course.module(module_id).handed_in
+            )
             check_compiles(box / "lab", course.package)
         except SubmissionError as exc:
             return fail(str(exc))
