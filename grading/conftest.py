@@ -36,6 +36,7 @@ import base64
 import json
 import os
 import sqlite3
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -276,6 +277,24 @@ class _Runner:
 # --- the grader-side database reader -------------------------------------------------------
 
 
+MAX_DATABASE_BYTES = 64 * 1024 * 1024
+
+
+def _read_database_file(path):
+    """The bytes of the database file at ``path``: a regular file, not a link, within the cap."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise sqlite3.OperationalError(f"unable to open database file {path}: {exc}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise sqlite3.OperationalError(f"{path} is not a regular file")
+        image = handle.read(MAX_DATABASE_BYTES + 1)
+    if len(image) > MAX_DATABASE_BYTES:
+        raise sqlite3.OperationalError(f"{path} is larger than {MAX_DATABASE_BYTES} bytes")
+    return image
+
+
 class Database:
     """The lab's SQLite database, opened read-only: the ground truth of what was stored."""
 
@@ -283,7 +302,16 @@ class Database:
         self.path = path
 
     def _connect(self):
-        connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        """An in-memory copy of the database as it is now.
+
+        The grader reads the file itself and hands SQLite the bytes: SQLite resolves the links
+        in a path on its own, and ``/proc/<pid>/root/...`` (the sandbox's view) would lead it to
+        the machine's own folders instead. The last step is never a link the student left.
+        """
+        connection = sqlite3.connect(":memory:")
+        image = _read_database_file(self.path)
+        if image:
+            connection.deserialize(image)
         connection.row_factory = sqlite3.Row
         return connection
 

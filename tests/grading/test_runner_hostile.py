@@ -1001,6 +1001,19 @@ def test_real_solution_gets_full_marks_and_exiting_early_gets_zero(real_lab):
     assert (exits.score, exits.max_score, exits.error) == (0.0, honest.max_score, EXITS_AT_IMPORT)
 
 
+def test_real_solution_read_through_the_database_fixture_gets_full_marks(tmp_path):
+    """Lab 02's graders read the SQLite file the sandboxed app wrote (the ``database`` fixture)."""
+    solution = REPO / "solutions" / "02-sqlalchemy"
+    if not (solution / "bookshelf").is_dir() or not (REPO / "grading/02-sqlalchemy").is_dir():
+        pytest.skip("the real course has no lab 02 yet")
+    lab = tmp_path / "student" / "labs" / "02-sqlalchemy"
+    shutil.copytree(solution, lab)
+    result = grade_lab(REPO, "02-sqlalchemy", lab)
+    failed = {name: outcome for name, outcome in outcomes(result).items() if outcome != "passed"}
+    assert (failed, result.error) == ({}, None)
+    assert result.score == result.max_score > 0
+
+
 def test_real_skeleton_scores_zero_even_with_a_cheating_conftest(tmp_path):
     if not (REAL_SKELETON / "bookshelf").is_dir() or not (REPO / "grading/01-routing").is_dir():
         pytest.skip("labs/01-routing is not generated")
