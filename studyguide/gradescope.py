@@ -67,6 +67,7 @@ def _template_environment():
         loader=jinja2.PackageLoader("studyguide", "templates/gradescope"),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
+        trim_blocks=True,
         autoescape=False,
     )
     environment.filters["sh"] = lambda value: shlex.quote(str(value))
@@ -121,6 +122,18 @@ def grader_imports(folders):
                     for distribution in providers[found.group(1)]:
                         wanted.add(f"{distribution}=={importlib.metadata.version(distribution)}")
     return sorted(wanted)
+
+
+def system_packages(folders):
+    """Ubuntu packages the bundled graders ask for, in their own words: every package named
+    after ``apt-get install -y`` in their files (module 07's graders need a PostgreSQL server)."""
+    wanted = []
+    for folder in folders:
+        for path in sorted(Path(folder).glob("*.py")):
+            text = path.read_text(encoding="utf-8")
+            for found in re.finditer(r"apt-get install -y ((?:[a-z0-9][a-z0-9.+-]*\b ?)+)", text):
+                wanted += [name for name in found.group(1).split() if name not in wanted]
+    return wanted
 
 
 def _merge_requirements(base, extra):
@@ -198,13 +211,14 @@ def build_bundle(course_root, module_id, out, *, force=False):
     if [m.id for m in bundled.available] != ids:
         raise StudyguideError(f"the bundle's course.toml makes {bundled.available} available")
     _copy_tool(course, out / "tool")
-    requirements = _merge_requirements(
-        lab_requirements(course), grader_imports([grading, *(grading / i for i in ids)]))
+    grader_folders = [grading, *(grading / graded_id for graded_id in ids)]
+    requirements = _merge_requirements(lab_requirements(course), grader_imports(grader_folders))
     (out / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
 
     environment = _template_environment()
     values = {
         "module": module, "course": course, "grader_modules": ids,
+        "system_packages": system_packages(grader_folders),
         "python_version": ".".join(map(str, minimum_python(course))),
         "tests": len(expected), "points": _points(sum(t.weight for t in expected)),
         "fallback_results": json.dumps(crash_results("grading stopped before writing results")),

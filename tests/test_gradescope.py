@@ -22,7 +22,7 @@ import jsonschema
 import pytest
 
 from studyguide import cli
-from studyguide.gradescope import find_lab, results_json
+from studyguide.gradescope import find_lab, results_json, system_packages
 from studyguide.grading.exports import GRADESCOPE_SCHEMA
 from studyguide.grading.results import ItemResult, PartResult
 from studyguide.grading.runner import SubmissionError
@@ -170,6 +170,15 @@ def test_a_later_module_bundles_earlier_graders_and_nothing_after_it(tmp_path):
     assert [(m.id, m.retires, m.earlier_graders_config) for m in bundled.modules] == [
         (m.id, m.retires, m.earlier_graders_config) for m in original.modules]
     assert "02-sqlalchemy" in (out / "run_autograder").read_text()
+
+
+def test_setup_installs_the_system_packages_the_bundled_graders_ask_for():
+    grading = REPO / "grading"
+    assert system_packages([grading, grading / MODULE]) == []
+    deployment = grading / "07-deployment"
+    if not deployment.is_dir():
+        pytest.skip("the course has no deployment graders yet")
+    assert system_packages([grading, grading / MODULE, deployment]) == ["postgresql"]
 
 
 def test_building_twice_needs_force_and_an_unknown_module_is_a_clear_error(bundle, capsys):
