@@ -139,7 +139,10 @@ def test_bundle_holds_the_scripts_the_graders_the_tool_and_a_zip(bundle):
     out, said = bundle
     points = marker_points(MODULE)
     assert f"{len(points)} tests, {sum(p for p, _ in points.values()):g} points" in said
-    assert os.access(out / "setup.sh", os.X_OK) and os.access(out / "run_autograder", os.X_OK)
+    for script in ("setup.sh", "run_autograder"):
+        assert os.access(out / script, os.X_OK)
+        checked = subprocess.run(["bash", "-n", str(out / script)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
     graders = sorted(p.name for p in (out / "course" / "grading" / MODULE).glob("test_*.py"))
     assert graders == sorted(p.name for p in (REPO / "grading" / MODULE).glob("test_*.py"))
     assert (out / "course" / "grading" / "conftest.py").read_bytes() == (
