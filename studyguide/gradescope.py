@@ -277,14 +277,16 @@ def find_lab(submission, module_id, scratch, package="bookshelf"):
     if link is not None:
         where = link.relative_to(submission).as_posix()
         raise SubmissionError(f"{where} is a symbolic link; symbolic links are refused")
-    labs = _labs_below(submission, package)
+    base = submission
+    labs = _labs_below(base, package)
     zips = sorted(p for p in submission.iterdir() if p.is_file() and p.suffix.lower() == ".zip")
     if not labs and len(zips) == 1:
+        base = Path(scratch) / "upload"
         try:
-            safe_extract(zips[0], Path(scratch) / "upload")
+            safe_extract(zips[0], base)
         except (ZipError, OSError) as exc:
             raise SubmissionError(f"{zips[0].name}: {exc}") from None
-        labs = _labs_below(Path(scratch) / "upload", package)
+        labs = _labs_below(base, package)
     if not labs:
         raise SubmissionError(
             f"no lab found: the upload has no {package}/ folder. Upload the folder "
@@ -292,7 +294,7 @@ def find_lab(submission, module_id, scratch, package="bookshelf"):
     named = [lab for lab in labs if lab.name == module_id]
     if len(labs) == 1 or named:
         return (named or labs)[0]
-    shown = ", ".join(str(lab.relative_to(submission)) for lab in labs[:4])
+    shown = ", ".join(lab.relative_to(base).as_posix() for lab in labs[:4])
     raise SubmissionError(
         f"several labs were uploaded ({shown}): upload only labs/{module_id}/")
 

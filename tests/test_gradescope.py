@@ -290,6 +290,13 @@ def test_uploads_that_are_ambiguous_or_linked_are_refused(tmp_path):
     lab_files(several / "second")
     with pytest.raises(SubmissionError, match="several labs"):
         find_lab(several, MODULE, scratch)
+    several_zipped = tmp_path / "several-zipped"
+    several_zipped.mkdir()
+    with zipfile.ZipFile(several_zipped / "upload.zip", "w") as archive:
+        archive.writestr("first/bookshelf/__init__.py", "")
+        archive.writestr("second/bookshelf/__init__.py", "")
+    with pytest.raises(SubmissionError, match=r"several labs were uploaded \(first, second\)"):
+        find_lab(several_zipped, MODULE, scratch)
     linked = lab_files(tmp_path / "linked")
     (linked / "bookshelf" / "answers.py").symlink_to(REPO / "solutions" / MODULE / "README.md")
     with pytest.raises(SubmissionError, match="symbolic link"):
