@@ -160,6 +160,19 @@ def cmd_release(args):
     return 0
 
 
+def cmd_gradescope(args):
+    """Write the Gradescope autograder bundle of one module."""
+    from .gradescope import build_bundle
+
+    bundle = build_bundle(args.root, args.module, args.out, force=args.force)
+    print(
+        f"Gradescope bundle of {bundle.module_id} written to {bundle.folder}: graders of "
+        f"{', '.join(bundle.grader_modules)}, {bundle.tests} tests, {bundle.points:g} points"
+    )
+    print(f"upload {bundle.archive} as the autograder of a Gradescope programming assignment")
+    return 0
+
+
 def cmd_mutate(args):
     """Run the graders on small bugs put into the solution code; report the ones nobody notices."""
     from .mutations import EQUIVALENTS_FILE, format_table, run_mutations, write_report
@@ -310,6 +323,16 @@ def build_parser(edition="instructor"):
     release.set_defaults(func=cmd_release)
 
     _add_grade(sub)
+
+    gradescope = sub.add_parser(
+        "gradescope", help="write a Gradescope autograder bundle for one module's lab"
+    )
+    gradescope.add_argument("module", help="module id or number, e.g. 03-crud-api or 03")
+    gradescope.add_argument(
+        "--out", required=True, help="bundle folder to write (its zip goes beside it)"
+    )
+    gradescope.add_argument("--force", action="store_true", help="replace an earlier bundle there")
+    gradescope.set_defaults(func=cmd_gradescope)
     return parser
 
 

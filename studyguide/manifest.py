@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import StudyguideError
+from .grading.exports import VISIBILITIES
 
 MANIFEST_NAME = "course.toml"
 EXPECTED_MODULE_COUNT = 9
 EDITIONS = ("instructor", "student")
 STUDENT_EDITION = "student"
+#: Who may see a result on Gradescope (the values of its ``visibility`` fields).
+GRADESCOPE_VISIBILITIES = tuple(VISIBILITIES)
 MODULE_ID = re.compile(r"^(0[1-9])-[a-z][a-z0-9-]*$")
 
 
@@ -53,6 +56,10 @@ class Course:
     package: str
     modules: tuple[Module, ...] = field(default_factory=tuple)
     edition: str = "instructor"
+    # ``[gradescope]`` in course.toml: when students see the hidden graders' results (names,
+    # points, hints) on Gradescope, and who sees the autograder's own log.
+    gradescope_visibility: str = "visible"
+    gradescope_stdout_visibility: str = "hidden"
 
     @property
     def is_student_edition(self):
@@ -140,6 +147,28 @@ def _lab_relative(path):
     return not path.startswith("/") and all(part not in ("", ".", "..") for part in parts)
 
 
+def _gradescope_settings(table):
+    """``{"gradescope_visibility": ..., ...}`` from the optional ``[gradescope]`` table."""
+    if not isinstance(table, dict):
+        raise ManifestError(f"{MANIFEST_NAME}: [gradescope] must be a table")
+    unknown = sorted(set(table) - {"visibility", "stdout_visibility"})
+    if unknown:
+        raise ManifestError(
+            f"{MANIFEST_NAME}: [gradescope] knows visibility and stdout_visibility, "
+            f"not {', '.join(unknown)}"
+        )
+    settings = {}
+    for key, default in (("visibility", "visible"), ("stdout_visibility", "hidden")):
+        value = table.get(key, default)
+        if value not in GRADESCOPE_VISIBILITIES:
+            raise ManifestError(
+                f"{MANIFEST_NAME}: [gradescope] {key} must be one of "
+                f"{', '.join(GRADESCOPE_VISIBILITIES)}, not {value!r}"
+            )
+        settings[f"gradescope_{key}"] = value
+    return settings
+
+
 def load_course(root="."):
     """Read ``course.toml`` under ``root`` and return the validated Course."""
     root = Path(root).resolve()
@@ -167,6 +196,7 @@ def load_course(root="."):
         package=course.get("package", "bookshelf"),
         modules=modules,
         edition=edition,
+        **_gradescope_settings(data.get("gradescope", {})),
     )
 
 

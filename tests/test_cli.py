@@ -16,7 +16,9 @@ from studyguide.manifest import ManifestError, find_course_root
 from studyguide.markers import MarkerError
 
 REPO = Path(__file__).resolve().parent.parent
-INSTRUCTOR_COMMANDS = ["list", "progress", "generate", "check", "mutate", "release", "grade"]
+INSTRUCTOR_COMMANDS = [
+    "list", "progress", "generate", "check", "mutate", "release", "grade", "gradescope"
+]
 
 
 def subcommands(parser):
