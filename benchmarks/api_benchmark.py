@@ -34,6 +34,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -164,8 +165,12 @@ def gunicorn(module, folder, options, env, log):
                 time.sleep(0.2)
         yield base
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a graceful stop can take long on a busy machine
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
