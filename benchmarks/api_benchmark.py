@@ -1,7 +1,8 @@
 """Throughput and latency of the final app's GET /books against a bare Flask app.
 
-Both apps run under gunicorn with the same settings (sync workers, bound to 127.0.0.1 only) and
-are loaded by the same client at the same concurrency for the same time:
+Both apps run under gunicorn with the settings of the Render Blueprint's ``startCommand``
+(``render.yaml`` at the root of the repository, read by this script), bound to 127.0.0.1 only,
+and are loaded by the same client at the same concurrency for the same time:
 
 * the final app (``solutions/09-hateoas``, its own ``wsgi.py``, configured from ``DATABASE_URL``
   and ``SECRET_KEY``, schema built by ``flask db upgrade``) on PostgreSQL, seeded with 1,000
@@ -20,7 +21,7 @@ PostgreSQL: ``--database-url`` names a server; otherwise the script starts a thr
 loopback port, and removes it afterwards. ``--sqlite`` uses a SQLite file instead.
 
     python benchmarks/api_benchmark.py                  # 16 connections, 10 s per app
-    python benchmarks/api_benchmark.py --duration 20 --workers 4
+    python benchmarks/api_benchmark.py --duration 20 --server-options "--workers 4"
 
 Targets (the report marks them): the list at least 50% of the bare app's requests per second,
 and its p99 latency under 50 ms. The numbers depend on the machine and on what else runs there.
@@ -31,7 +32,9 @@ import contextlib
 import http.client
 import os
 import re
+import shlex
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -43,8 +46,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 FINAL_APP = ROOT / "solutions" / "09-hateoas"
+BLUEPRINT = ROOT / "render.yaml"
 BOOKS = 1000
 LIST_PATH = "/books?page=25&per_page=20"
 TARGET_SHARE = 0.5
@@ -126,14 +132,24 @@ def seed(env):
     return int(result.stdout.strip().splitlines()[-1])
 
 
+def blueprint_server_options():
+    """The gunicorn options of the Blueprint's ``startCommand`` (``gunicorn wsgi:app ...``)."""
+    [service] = yaml.safe_load(BLUEPRINT.read_text())["services"]
+    command = shlex.split(service["startCommand"])
+    if command[0] != "gunicorn" or "wsgi:app" not in command:
+        raise SystemExit(f"{BLUEPRINT}: startCommand is not `gunicorn wsgi:app ...`: {command}")
+    return [word for word in command[1:] if word != "wsgi:app"]
+
+
 @contextlib.contextmanager
-def gunicorn(module, folder, workers, env):
-    """gunicorn serving ``module:app`` from ``folder`` on 127.0.0.1; yields its base URL."""
+def gunicorn(module, folder, options, env, log):
+    """gunicorn serving ``module:app`` from ``folder`` on 127.0.0.1 with ``options``; yields its
+    base URL. Its access log (standard output) is dropped; its error log goes to ``log``."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
-               "--bind", f"127.0.0.1:{port}", "--chdir", str(folder), "--log-level", "warning",
-               f"{module}:app"]
-    server = subprocess.Popen(command, env=env, start_new_session=True)
+    command = [sys.executable, "-m", "gunicorn", *options,
+               "--bind", f"127.0.0.1:{port}", "--chdir", str(folder), f"{module}:app"]
+    server = subprocess.Popen(command, env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -143,12 +159,18 @@ def gunicorn(module, folder, workers, env):
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"gunicorn did not start: {' '.join(command)}") from None
+                    log.flush()
+                    raise SystemExit(f"gunicorn did not start: {shlex.join(command)}\n"
+                                     f"{Path(log.name).read_text()[-2000:]}") from None
                 time.sleep(0.2)
         yield base
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a graceful stop can take long on a busy machine
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -225,7 +247,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per app (default 10)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent clients")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per app")
+    parser.add_argument("--server-options", type=shlex.split,
+                        help="gunicorn options instead of those of render.yaml's startCommand")
     parser.add_argument("--client", choices=("wrk", "threads"),
                         default="wrk" if shutil.which("wrk") else "threads")
     where = parser.add_mutually_exclusive_group()
@@ -233,7 +256,9 @@ def main():
     where.add_argument("--sqlite", action="store_true", help="use a SQLite file")
     args = parser.parse_args()
     client = run_wrk if args.client == "wrk" else run_threads
+    options = args.server_options or blueprint_server_options()
 
+    load_before = " ".join(f"{load:.2f}" for load in os.getloadavg())
     with contextlib.ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="api-benchmark-")))
         if args.database_url:
@@ -248,19 +273,20 @@ def main():
                "DATABASE_URL": database_url, "SECRET_KEY": "benchmark-" + os.urandom(8).hex(),
                "PYTHONDONTWRITEBYTECODE": "1"}
         stored = seed(env)
+        log = stack.enter_context(open(workdir / "gunicorn.log", "w"))
 
         results = {}
-        with gunicorn("bare", workdir, args.workers, env) as base:
+        with gunicorn("bare", workdir, options, env, log) as base:
             results["bare Flask GET /"] = measure(client, base + "/", args.connections,
                                                   args.duration)
-        with gunicorn("wsgi", FINAL_APP, args.workers, env) as base:  # the app's own wsgi.py
+        with gunicorn("wsgi", FINAL_APP, options, env, log) as base:  # the app's own wsgi.py
             results[f"final app GET {LIST_PATH}"] = measure(
                 client, base + LIST_PATH, args.connections, args.duration
             )
 
-    print(f"{stored} books on {database}; gunicorn --workers {args.workers} (sync) on 127.0.0.1; "
+    print(f"{stored} books on {database}; gunicorn {shlex.join(options)} on 127.0.0.1; "
           f"client {args.client}, {args.connections} connections, {args.duration} s per app; "
-          f"{os.cpu_count()} CPUs")
+          f"{os.cpu_count()} CPUs; load average before {load_before}")
     header = ("endpoint", "req/s", "p50 ms", "p99 ms", "requests", "errors")
     print("{:<44} {:>9} {:>8} {:>8} {:>9} {:>7}".format(*header))
     for name, (rate, p50, p99, total, errors) in results.items():

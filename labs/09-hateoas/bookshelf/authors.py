@@ -7,7 +7,7 @@ from flask_restful import Resource
 from . import crud
 from .auth import role_required
 from .db import db
-from .hypermedia import author_links, paginated, with_links
+from .hypermedia import author_links, paginated, resources, with_links
 from .models import Author
 from .schemas import AuthorSchema
 from .validation import FieldConflict, json_body
@@ -40,7 +40,7 @@ class AuthorList(Resource):
     def get(self):
         """List every author, sorted by name, with the number of books of each."""
         authors, headers = paginated(crud.authors_query())
-        return [author_resource(author, listed_author_schema) for author in authors], 200, headers
+        return resources(listed_author_schema, authors, author_links), 200, headers
 
     @role_required("librarian")
     def post(self):

@@ -7,7 +7,7 @@ in the session. Call them inside an application context (a request, a CLI comman
 """
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from .db import db
 from .models import Author, Book, Review, User
@@ -54,7 +54,9 @@ def find_author(name):
 
 def authors_query():
     """The query of every author, sorted by name (run it whole, or one page at a time)."""
-    return select(Author).order_by(Author.name, Author.id)
+    # Each author in a list shows how many books they have: load the books of the whole page in
+    # one more query (selectin), not with one more query per author.
+    return select(Author).options(selectinload(Author.books)).order_by(Author.name, Author.id)
 
 
 def list_authors():
@@ -95,8 +97,8 @@ def books_query(title_contains=None, author_id=None):
     """The query of the books sorted by id, only titles holding ``title_contains`` (any case)
     and only the books of ``author_id`` when given."""
     # Every book in a list shows its author's name: load the authors in the same query, not
-    # with one more query per book.
-    query = select(Book).options(joinedload(Book.author)).order_by(Book.id)
+    # with one more query per book. Every book has an author, so an inner join finds them all.
+    query = select(Book).options(joinedload(Book.author, innerjoin=True)).order_by(Book.id)
     if title_contains:
         # icontains ignores case on every database; autoescape makes % and _ plain characters.
         query = query.where(Book.title.icontains(title_contains, autoescape=True))
@@ -193,10 +195,14 @@ def get_review(review_id):
 
 def reviews_query(book_id=None, user_id=None):
     """The query of the reviews sorted by id, only those of one book and/or one user."""
-    # Every review in a list shows its writer and its book: load them in the same query.
+    # Every review in a list shows its writer and its book: load them in the same query (inner
+    # joins: every review has both, and every book an author).
     query = (
         select(Review)
-        .options(joinedload(Review.user), joinedload(Review.book).joinedload(Book.author))
+        .options(
+            joinedload(Review.user, innerjoin=True),
+            joinedload(Review.book, innerjoin=True).joinedload(Book.author, innerjoin=True),
+        )
         .order_by(Review.id)
     )
     if book_id is not None:
@@ -234,8 +240,9 @@ def books_by_author_name_query(name):
     """The query of the books whose author is called ``name``, ignoring case, sorted by id."""
     return (
         select(Book)
-        .options(joinedload(Book.author))
         .join(Book.author)
+        # The author is joined for the WHERE already: fill book.author from that same join.
+        .options(contains_eager(Book.author))
         .where(func.lower(Author.name) == name.strip().lower())
         .order_by(Book.id)
     )

@@ -14,7 +14,7 @@ from flask_restful import Resource
 from . import crud
 from .auth import require_owner
 from .db import db
-from .hypermedia import paginated, review_links, with_links
+from .hypermedia import paginated, resources, review_links, with_links
 from .models import Review, User
 from .schemas import NamedReviewSchema, ReviewSchema
 from .validation import json_body, query_id
@@ -60,7 +60,7 @@ class ReviewList(Resource):
     def get(self):
         """List the reviews, only those of one book with ``?book_id=``."""
         reviews, headers = paginated(reviews_query())
-        return [review_resource(review) for review in reviews], 200, headers
+        return resources(review_schema, reviews, review_links), 200, headers
 
     @login_required
     def post(self):

@@ -6,7 +6,7 @@ from flask_restful import Resource
 from . import crud
 from .auth import role_required
 from .db import db
-from .hypermedia import book_links, paginated, with_links
+from .hypermedia import book_links, paginated, resources, with_links
 from .models import Book
 from .schemas import BookSchema
 from .validation import json_body, query_id
@@ -45,7 +45,7 @@ def limited(rows):
 def book_page(query):
     """One page of the books ``query`` selects, as the API sends it: resources and headers."""
     books, headers = paginated(query)
-    return [book_resource(book, listed_book_schema) for book in limited(books)], 200, headers
+    return resources(listed_book_schema, limited(books), book_links), 200, headers
 
 
 class BookList(Resource):

@@ -15,7 +15,7 @@ Collections stay JSON arrays, one page at a time: ``?page=`` and ``?per_page=`` 
 and the ``Link`` header (RFC 8288) and ``X-Total-Count`` say where the other pages are.
 """
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, g, request, url_for
 from flask_login import current_user
 
 from .db import db
@@ -26,6 +26,8 @@ DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 # A page number longer than this is no page of any table this API will ever hold.
 PAGE_DIGITS = 9
+# The id that href() asks url_for for once, to learn where an endpoint's URL puts its id.
+PLACEHOLDER_ID = 1234567890
 
 
 # --- links and who may follow them -------------------------------------------------------------
@@ -38,10 +40,39 @@ def link(endpoint, method=None, **values):
     Hrefs are paths (``/books/1``), resolved against the URL the client called: they stay right
     behind any proxy, where a full URL would need ProxyFix to know the public scheme and host.
     """
-    found = {"href": url_for(endpoint, **values)}
+    found = {"href": href(endpoint, **values)}
     if method is not None:
         found["method"] = method
     return found
+
+
+def href(endpoint, **values):
+    """``url_for(endpoint, **values)``, built once per request for the links a page repeats.
+
+    A page of 20 books links each to itself, its author, its reviews and the collection: 80
+    hrefs from four endpoints, differing at most by one id. So the first href of an endpoint
+    (with no argument, or with one id) comes from ``url_for`` and is kept for this request in
+    ``g``: as it is, or split around a placeholder id. Every other id is written between the two
+    halves. An id is an int, which the route's converter and the query string both write as its
+    digits, so the href is the one ``url_for`` gives.
+    """
+    if len(values) > 1 or any(type(value) is not int for value in values.values()):
+        return url_for(endpoint, **values)
+    templates = g.setdefault("href_templates", {})
+    key = (endpoint, *values)
+    if key not in templates:
+        placeholders = dict.fromkeys(values, PLACEHOLDER_ID)
+        parts = url_for(endpoint, **placeholders).split(str(PLACEHOLDER_ID))
+        # One half for no argument, two for one id; more (the placeholder's digits also in the
+        # script root, say) and this endpoint is built by url_for every time.
+        templates[key] = parts if len(parts) == len(values) + 1 else None
+    parts = templates[key]
+    if parts is None:
+        return url_for(endpoint, **values)
+    if not values:
+        return parts[0]
+    [value] = values.values()
+    return f"{parts[0]}{value}{parts[1]}"
 
 
 def login_disabled():
@@ -66,6 +97,15 @@ def is_me(user_id):
 def with_links(data, links):
     """``data`` (a resource's dict) with its ``_links`` added."""
     return {**data, "_links": links}
+
+
+def resources(schema, rows, links_of):
+    """``rows`` as a list of resources: the schema's dump of each row and ``links_of(row)``.
+
+    One ``dump(rows, many=True)`` runs the schema's hooks once for the whole page, not per row.
+    """
+    dumped = schema.dump(rows, many=True)
+    return [with_links(data, links_of(row)) for data, row in zip(dumped, rows)]
 
 
 # --- the links of each kind of resource --------------------------------------------------------

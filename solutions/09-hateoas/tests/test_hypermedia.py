@@ -1,6 +1,7 @@
 """Visible tests of lab 09: links on every resource, action links per user, pages of a list."""
 
 import pytest
+from flask import url_for
 
 PROBLEM = "application/problem+json"
 
@@ -123,3 +124,29 @@ def test_a_page_after_the_last_is_a_404(client):
     response = client.get("/books?page=2")
     assert response.status_code == 404, body(response)
     assert response.mimetype == PROBLEM, body(response)
+
+
+@pytest.mark.grade(points=1, hint="link: build every href with url_for (it knows the root).")
+@pytest.mark.login_disabled
+@pytest.mark.parametrize("script_root", ["", "/shelf", "/v1234567890"])
+def test_hrefs_of_a_page_are_those_url_for_gives(app, client, script_root):
+    """A page of books mounted under a script root (as a proxy may mount the API): every href,
+    including the ones a page repeats for each book, is url_for's, under that root."""
+    shelve_books(client, 3)
+    shelve_books(client, 2, author="Second Hand")
+    base_url = f"http://localhost{script_root}/"
+    response = client.get("/books?per_page=4", base_url=base_url)
+    assert response.status_code == 200, body(response)
+    with app.test_request_context("/books", base_url=base_url):
+        for book in response.get_json():
+            assert book["_links"] == {
+                "self": {"href": url_for("book", book_id=book["id"])},
+                "collection": {"href": url_for("books")},
+                "author": {"href": url_for("author", author_id=book["author_id"])},
+                "reviews": {"href": url_for("reviews", book_id=book["id"])},
+                "edit": {"href": url_for("book", book_id=book["id"]), "method": "PATCH"},
+                "delete": {"href": url_for("book", book_id=book["id"]), "method": "DELETE"},
+                "create-review": {"href": url_for("reviews"), "method": "POST"},
+            }, book
+        assert book["_links"]["self"]["href"] == f"{script_root}/books/{book['id']}", book
+        assert page_links(response)["next"] == url_for("books", page=2, per_page=4)
