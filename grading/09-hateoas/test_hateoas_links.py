@@ -193,8 +193,8 @@ def test_review_links_to_itself_and_its_book(client, runner):
 
 @pytest.mark.grade(
     points=2,
-    hint="Every item of a list carries its own _links too: build lists with book_resource, "
-    "author_resource and review_resource.",
+    hint="Every item of a list carries its own _links too: build a list with "
+    "resources(schema, rows, book_links) (or author_links, review_links), not the bare dump.",
 )
 def test_every_item_of_a_collection_carries_its_links(client, runner):
     ids = shelve(client, runner)
