@@ -65,9 +65,11 @@ def test_list_authors_is_sorted_by_name(call):
     assert names == ["Alice Munro", "Mo Yan", "Zadie Smith"], names
 
 
-@pytest.mark.grade(points=2, hint="update_author changes only the fields it is given and commits.")
+@pytest.mark.grade(
+    points=2,
+    hint="update_author changes only the fields it is given (name, bio) and commits.",
+)
 def test_update_author_changes_only_given_fields(call, database, model_ref):
-    # (call's own first parameter is called ``name``, so only ``bio`` can be passed by keyword.)
     author = new_author(call, model_ref, "Kept Name", "Old bio.")
     other = new_author(call, model_ref, "Other Name", "Other bio.")
     changed = call("crud.update_author", author, bio="New bio.")
@@ -75,6 +77,13 @@ def test_update_author_changes_only_given_fields(call, database, model_ref):
     stored = database.rows("SELECT id, name, bio FROM authors ORDER BY id")
     assert stored == [
         {"id": author["id"], "name": "Kept Name", "bio": "New bio."},
+        {"id": other["id"], "name": "Other Name", "bio": "Other bio."},
+    ], stored
+    changed = call("crud.update_author", author, name="New Name")
+    assert (changed["name"], changed["bio"]) == ("New Name", "New bio."), changed
+    stored = database.rows("SELECT id, name, bio FROM authors ORDER BY id")
+    assert stored == [
+        {"id": author["id"], "name": "New Name", "bio": "New bio."},
         {"id": other["id"], "name": "Other Name", "bio": "Other bio."},
     ], stored
 
