@@ -80,6 +80,24 @@ def test_limit_is_part_of_the_query(client, call, model_ref):
 
 @pytest.mark.grade(
     points=1,
+    hint="GET /books?q= passes the text on to crud.list_books(title_contains=...), "
+    "so the database filters the titles (any case).",
+)
+def test_q_filters_the_books_of_the_database(client, call, model_ref):
+    for title in ("Piranesi", "Jonathan Strange & Mr Norrell", "The Ladies of Grace Adieu"):
+        store_book(call, model_ref, title, "Susanna Clarke")
+    response = client.get("/books?q=STRANGE")
+    assert response.status_code == 200, body(response)
+    titles = [book["title"] for book in response.get_json()]
+    assert titles == ["Jonathan Strange & Mr Norrell"], body(response)
+    response = client.get("/books?q=" + quote(" grace "))
+    assert [book["title"] for book in response.get_json()] == ["The Ladies of Grace Adieu"], body(
+        response
+    )
+
+
+@pytest.mark.grade(
+    points=1,
     hint="GET /books/<int:book_id> reads the book with crud.get_book; a missing one is a 404.",
 )
 def test_get_book_reads_the_database(client, call, model_ref):
