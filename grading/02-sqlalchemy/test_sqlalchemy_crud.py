@@ -175,6 +175,32 @@ def test_list_books_sorts_and_filters_by_title(call, model_ref):
 
 
 @pytest.mark.grade(
+    points=1,
+    hint="books_by_author_name returns a list (list(db.session.scalars(...))) of that author's "
+    "books, comparing names in lower case, sorted by id.",
+)
+def test_books_by_author_name_returns_a_list_sorted_by_id(call, model_ref):
+    le_guin = new_author(call, model_ref, "Ursula K. Le Guin")
+    butler = new_author(call, model_ref, "Octavia E. Butler")
+    for title, author in (
+        ("The Dispossessed", le_guin),
+        ("Kindred", butler),
+        ("A Wizard of Earthsea", le_guin),
+        ("Dawn", butler),
+        ("The Lathe of Heaven", le_guin),
+    ):
+        call("crud.create_book", title, author)
+    found = call("crud.books_by_author_name", "ursula k. LE GUIN")
+    assert isinstance(found, list), found
+    assert [book["title"] for book in found] == [
+        "The Dispossessed",
+        "A Wizard of Earthsea",
+        "The Lathe of Heaven",
+    ], found
+    assert call("crud.books_by_author_name", "Nobody") == []
+
+
+@pytest.mark.grade(
     points=2, hint="update_book can move a book to another author; both authors' lists follow."
 )
 def test_update_book_moves_it_to_another_author(call, database, model_ref):

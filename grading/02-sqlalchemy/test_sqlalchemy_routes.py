@@ -112,16 +112,19 @@ def test_get_book_reads_the_database(client, call, model_ref):
 
 @pytest.mark.grade(
     points=1,
-    hint="GET /books/author/<name> asks the database (crud.books_by_author_name), any case.",
+    hint="GET /books/author/<name> asks the database (crud.books_by_author_name), any case, "
+    "spaces around the name ignored.",
 )
 def test_books_by_author_reads_the_database(client, call, model_ref):
     store_book(call, model_ref, "Stories of Your Life", "Ted Chiang", 2002)
     store_book(call, model_ref, "Piranesi", "Susanna Clarke", 2020)
-    response = client.get("/books/author/" + quote("TED chiang"))
-    assert response.status_code == 200, body(response)
-    assert [book["title"] for book in response.get_json()] == ["Stories of Your Life"], body(
-        response
-    )
+    for name in ("TED chiang", "  Ted Chiang "):
+        response = client.get("/books/author/" + quote(name))
+        assert response.status_code == 200, body(response)
+        assert [book["title"] for book in response.get_json()] == ["Stories of Your Life"], (
+            name,
+            body(response),
+        )
 
 
 @pytest.mark.grade(
