@@ -74,8 +74,17 @@ def test_limit_is_part_of_the_query(client, call, model_ref):
         store_book(call, model_ref, title, "Various Authors")
     limited = call("crud.list_books", title_contains="sea", limit=2)
     assert [book["title"] for book in limited] == ["Sea of Rust", "The Sea Change"], limited
+    limited = call("crud.list_books", limit=3)
+    assert [book["title"] for book in limited] == ["Sea of Rust", "The Sea Change", "Seaward"], (
+        "a limit without a title filter",
+        limited,
+    )
     response = client.get("/books?q=SEA&limit=1")
     assert [book["title"] for book in response.get_json()] == ["Sea of Rust"], body(response)
+    response = client.get("/books?limit=2")
+    assert [book["title"] for book in response.get_json()] == ["Sea of Rust", "The Sea Change"], (
+        body(response)
+    )
 
 
 @pytest.mark.grade(
