@@ -17,6 +17,11 @@ Graders reach the student's app only through four fixtures, never by importing `
   JSON arguments, and returns plain JSON. A model instance comes back as a dict of its columns
   plus ``"__model__": "Author"``; pass ``model_ref("Author", 3)`` to hand a row to a helper.
   An exception raised by the student's code becomes :class:`StudentError` here.
+  A row's own methods and attributes are reached the same way, through a reference:
+  ``call.method(model_ref("Author", 1), "to_dict")`` calls ``author.to_dict()`` (more
+  arguments are passed on) and ``call.attribute(model_ref("Book", 2), "reviewers")`` reads
+  ``book.reviewers`` (a list of rows comes back as a list of dicts). A reference to a row that
+  does not exist raises :class:`StudentError` (``is_a("LookupError")``).
 
 Each test gets a fresh app and a fresh SQLite file; when the app uses Flask-SQLAlchemy its
 tables are created first. ``@pytest.mark.app_config(KEY=value)`` adds to the app's
@@ -209,8 +214,18 @@ class _Lab:
             pytest.fail(f"{what}: {error['traceback'] or error['message']}", pytrace=False)
 
     def call(self, name, args, kwargs):
-        reply = self.ask({"op": "call", "name": name, "args": _wire(args),
-                          "kwargs": _wire(kwargs)})
+        return self._value(self.ask({"op": "call", "name": name, "args": _wire(args),
+                                     "kwargs": _wire(kwargs)}))
+
+    def row(self, row, attribute, invoke=False, args=(), kwargs=None):
+        """Read an attribute of a referenced row, or (``invoke``) call it with the arguments."""
+        return self._value(self.ask({"op": "row", "row": row, "attribute": attribute,
+                                     "invoke": invoke, "args": _wire(list(args)),
+                                     "kwargs": _wire(kwargs or {})}))
+
+    @staticmethod
+    def _value(reply):
+        """The value of a ``call`` or ``row`` reply; the student's exception as StudentError."""
         if not reply["ok"]:
             error = reply["error"]
             raise StudentError(error["type_names"] or ["Exception"], error["message"])
@@ -405,14 +420,31 @@ def database(lab):
     return Database(lab.database_path)
 
 
+class _Call:
+    """``call(name, ...)`` for a function; ``call.method`` / ``call.attribute`` for a row."""
+
+    def __init__(self, lab):
+        self._lab = lab
+
+    def __call__(self, name, /, *args, **kwargs):
+        """Call the package's function ``name`` (``"crud.get_book"``) and return its result."""
+        return self._lab.call(name, list(args), kwargs)
+
+    def method(self, row, name, /, *args, **kwargs):
+        """Call the method ``name`` of the row ``row`` (a ``model_ref``) and return its result."""
+        return self._lab.row(row, name, invoke=True, args=args, kwargs=kwargs)
+
+    def attribute(self, row, name, /):
+        """Read the attribute ``name`` of the row ``row`` (a ``model_ref``)."""
+        return self._lab.row(row, name)
+
+
 @pytest.fixture
 def call(lab):
-    """Calls a function of the student's package: ``call("crud.get_book", 1)``."""
+    """Calls the student's code: ``call("crud.get_book", 1)``,
+    ``call.method(model_ref("Book", 1), "to_dict")``, ``call.attribute(ref, "reviewers")``."""
+    return _Call(lab)
 
-    def call_function(name, /, *args, **kwargs):
-        return lab.call(name, list(args), kwargs)
-
-    return call_function
 
 @pytest.fixture(name="model_ref")
 def model_ref_fixture():

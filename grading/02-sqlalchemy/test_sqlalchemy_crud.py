@@ -65,9 +65,11 @@ def test_list_authors_is_sorted_by_name(call):
     assert names == ["Alice Munro", "Mo Yan", "Zadie Smith"], names
 
 
-@pytest.mark.grade(points=2, hint="update_author changes only the fields it is given and commits.")
+@pytest.mark.grade(
+    points=2,
+    hint="update_author changes only the fields it is given (name, bio) and commits.",
+)
 def test_update_author_changes_only_given_fields(call, database, model_ref):
-    # (call's own first parameter is called ``name``, so only ``bio`` can be passed by keyword.)
     author = new_author(call, model_ref, "Kept Name", "Old bio.")
     other = new_author(call, model_ref, "Other Name", "Other bio.")
     changed = call("crud.update_author", author, bio="New bio.")
@@ -75,6 +77,13 @@ def test_update_author_changes_only_given_fields(call, database, model_ref):
     stored = database.rows("SELECT id, name, bio FROM authors ORDER BY id")
     assert stored == [
         {"id": author["id"], "name": "Kept Name", "bio": "New bio."},
+        {"id": other["id"], "name": "Other Name", "bio": "Other bio."},
+    ], stored
+    changed = call("crud.update_author", author, name="New Name")
+    assert (changed["name"], changed["bio"]) == ("New Name", "New bio."), changed
+    stored = database.rows("SELECT id, name, bio FROM authors ORDER BY id")
+    assert stored == [
+        {"id": author["id"], "name": "New Name", "bio": "New bio."},
         {"id": other["id"], "name": "Other Name", "bio": "Other bio."},
     ], stored
 
@@ -163,6 +172,32 @@ def test_list_books_sorts_and_filters_by_title(call, model_ref):
     assert titles(title_contains="0% M") == ["100% Moon"], "% and _ are plain characters"
     assert titles(title_contains="o%g") == [], "% is a plain character (autoescape=True)"
     assert titles(title_contains="n_s") == [], "_ is a plain character (autoescape=True)"
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="books_by_author_name returns a list (list(db.session.scalars(...))) of that author's "
+    "books, comparing names in lower case, sorted by id.",
+)
+def test_books_by_author_name_returns_a_list_sorted_by_id(call, model_ref):
+    le_guin = new_author(call, model_ref, "Ursula K. Le Guin")
+    butler = new_author(call, model_ref, "Octavia E. Butler")
+    for title, author in (
+        ("The Dispossessed", le_guin),
+        ("Kindred", butler),
+        ("A Wizard of Earthsea", le_guin),
+        ("Dawn", butler),
+        ("The Lathe of Heaven", le_guin),
+    ):
+        call("crud.create_book", title, author)
+    found = call("crud.books_by_author_name", "ursula k. LE GUIN")
+    assert isinstance(found, list), found
+    assert [book["title"] for book in found] == [
+        "The Dispossessed",
+        "A Wizard of Earthsea",
+        "The Lathe of Heaven",
+    ], found
+    assert call("crud.books_by_author_name", "Nobody") == []
 
 
 @pytest.mark.grade(

@@ -74,8 +74,35 @@ def test_limit_is_part_of_the_query(client, call, model_ref):
         store_book(call, model_ref, title, "Various Authors")
     limited = call("crud.list_books", title_contains="sea", limit=2)
     assert [book["title"] for book in limited] == ["Sea of Rust", "The Sea Change"], limited
+    limited = call("crud.list_books", limit=3)
+    assert [book["title"] for book in limited] == ["Sea of Rust", "The Sea Change", "Seaward"], (
+        "a limit without a title filter",
+        limited,
+    )
     response = client.get("/books?q=SEA&limit=1")
     assert [book["title"] for book in response.get_json()] == ["Sea of Rust"], body(response)
+    response = client.get("/books?limit=2")
+    assert [book["title"] for book in response.get_json()] == ["Sea of Rust", "The Sea Change"], (
+        body(response)
+    )
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="GET /books?q= passes the text on to crud.list_books(title_contains=...), "
+    "so the database filters the titles (any case).",
+)
+def test_q_filters_the_books_of_the_database(client, call, model_ref):
+    for title in ("Piranesi", "Jonathan Strange & Mr Norrell", "The Ladies of Grace Adieu"):
+        store_book(call, model_ref, title, "Susanna Clarke")
+    response = client.get("/books?q=STRANGE")
+    assert response.status_code == 200, body(response)
+    titles = [book["title"] for book in response.get_json()]
+    assert titles == ["Jonathan Strange & Mr Norrell"], body(response)
+    response = client.get("/books?q=" + quote(" grace "))
+    assert [book["title"] for book in response.get_json()] == ["The Ladies of Grace Adieu"], body(
+        response
+    )
 
 
 @pytest.mark.grade(
@@ -94,16 +121,19 @@ def test_get_book_reads_the_database(client, call, model_ref):
 
 @pytest.mark.grade(
     points=1,
-    hint="GET /books/author/<name> asks the database (crud.books_by_author_name), any case.",
+    hint="GET /books/author/<name> asks the database (crud.books_by_author_name), any case, "
+    "spaces around the name ignored.",
 )
 def test_books_by_author_reads_the_database(client, call, model_ref):
     store_book(call, model_ref, "Stories of Your Life", "Ted Chiang", 2002)
     store_book(call, model_ref, "Piranesi", "Susanna Clarke", 2020)
-    response = client.get("/books/author/" + quote("TED chiang"))
-    assert response.status_code == 200, body(response)
-    assert [book["title"] for book in response.get_json()] == ["Stories of Your Life"], body(
-        response
-    )
+    for name in ("TED chiang", "  Ted Chiang "):
+        response = client.get("/books/author/" + quote(name))
+        assert response.status_code == 200, body(response)
+        assert [book["title"] for book in response.get_json()] == ["Stories of Your Life"], (
+            name,
+            body(response),
+        )
 
 
 @pytest.mark.grade(

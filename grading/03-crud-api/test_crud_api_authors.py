@@ -112,6 +112,26 @@ def test_patch_author_to_a_taken_name_is_409(client):
     assert client.get(f"/authors/{second['id']}").get_json()["name"] == "Second Name"
 
 
+@pytest.mark.grade(
+    points=1,
+    hint="PATCH /authors/<id> may rename an author to a free name, or send their own name "
+    "again: both are 200. Only another author's name is a conflict (refuse_taken_name).",
+)
+def test_patch_author_to_a_free_name_or_their_own_name_is_200(client):
+    author = create_author(client, "Old Name", bio="kept")
+    create_author(client, "Someone Else")
+    url = f"/authors/{author['id']}"
+    response = client.patch(url, json={"name": "New Name"})
+    assert response.status_code == 200, body(response)
+    assert response.get_json()["name"] == "New Name", body(response)
+    stored = client.get(url).get_json()
+    assert (stored["name"], stored["bio"]) == ("New Name", "kept"), stored
+    response = client.patch(url, json={"name": "New Name", "bio": "changed"})
+    assert response.status_code == 200, body(response)
+    stored = client.get(url).get_json()
+    assert (stored["name"], stored["bio"]) == ("New Name", "changed"), stored
+
+
 @pytest.mark.grade(points=1, hint="DELETE an author without books: 204, empty body, then 404.")
 def test_delete_author_without_books(client):
     author = create_author(client, "Leaving")

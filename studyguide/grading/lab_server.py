@@ -14,7 +14,10 @@ never into the channel. Requests (``"op"``):
   own test client answers with status, headers and body;
 - ``cli`` with ``args`` and ``input``: ``app.test_cli_runner().invoke``;
 - ``call`` with ``name``, ``args``, ``kwargs``: a function of the package inside an app
-  context, plain JSON in and out (see :func:`to_plain` and :meth:`LabServer.resolve`).
+  context, plain JSON in and out (see :func:`to_plain` and :meth:`LabServer.resolve`);
+- ``row`` with ``row`` (a model reference) and ``attribute``: read that attribute of the row
+  inside an app context, or, with ``invoke`` true, call it (a method) with ``args`` and
+  ``kwargs``; plain JSON out, like ``call``.
 
 A reply is ``{"ok": true, ...}`` or ``{"ok": false, "error": {"type_names", "message",
 "traceback"}}`` for an exception of the student's code. Nothing here decides a grade: a
@@ -196,6 +199,24 @@ class LabServer:
             args = [self.resolve(a) for a in request.get("args", [])]
             kwargs = {k: self.resolve(v) for k, v in request.get("kwargs", {}).items()}
             return {"ok": True, "value": to_plain(function(*args, **kwargs))}
+
+    def op_row(self, request):
+        self._require_app()
+        reference, attribute = request["row"], request["attribute"]
+        if not (isinstance(reference, dict) and set(reference) == {"__model__", "id"}):
+            raise ValueError(f"not a row reference: {reference!r} (use model_ref)")
+        if not isinstance(attribute, str) or not attribute.isidentifier():
+            raise ValueError(f"not an attribute name: {attribute!r}")
+        with self.app.app_context():
+            row = self.resolve(reference)
+            if row is None:
+                raise LookupError(f"there is no {reference['__model__']} with id {reference['id']}")
+            value = getattr(row, attribute)
+            if request.get("invoke"):
+                args = [self.resolve(a) for a in request.get("args", [])]
+                kwargs = {k: self.resolve(v) for k, v in request.get("kwargs", {}).items()}
+                value = value(*args, **kwargs)
+            return {"ok": True, "value": to_plain(value)}
 
 
 def serve(server, incoming, outgoing):
