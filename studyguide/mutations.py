@@ -532,6 +532,9 @@ def _table_row(report):
     )
 
 
+NOTES_HEADING = "Notes"
+
+
 def write_report(path, reports, command):
     """Write (or update) a Markdown report: the table, then each module's details.
 
@@ -539,11 +542,14 @@ def write_report(path, reports, command):
     be measured one at a time into the same file.
     """
     path = Path(path)
-    sections = _read_sections(path) if path.exists() else {}
+    sections, notes = _read_sections(path) if path.exists() else ({}, "")
     for report in reports:
         sections[report.module] = (_table_row(report), _details(report))
     lines = [
         "# Mutation report",
+        "",
+        f"<!-- Written by `studyguide mutate --report`; edit only the {NOTES_HEADING!r} section,"
+        " which later runs keep. -->",
         "",
         "How many small, realistic bugs in the marked solution code the hidden graders catch.",
         "Written by `studyguide mutate` (see `studyguide/mutations.py` for the kinds of mutant).",
@@ -559,6 +565,10 @@ def write_report(path, reports, command):
         TABLE_HEADER,
         "|---|---:|---:|---:|---:|---:|---:|",
         *[sections[module][0] for module in sorted(sections)],
+        "",
+        f"## {NOTES_HEADING}",
+        "",
+        notes or "How the runs above were made, and what their survivors mean.",
         "",
     ]
     for module in sorted(sections):
@@ -583,15 +593,19 @@ def _details(report):
 
 
 def _read_sections(path):
-    """``{module: (table row, details)}`` from a report written by :func:`write_report`."""
+    """``({module: (table row, details)}, notes)`` from a report written by
+    :func:`write_report`; the notes are the hand-written text of its Notes section."""
     text = path.read_text(encoding="utf-8")
     rows = {}
     for line in text.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
         if line.startswith("| ") and len(cells) == 7 and cells[0] not in {"module"}:
             rows[cells[0]] = line
-    details = {}
+    details, notes = {}, ""
     for chunk in text.split("\n## ")[1:]:
-        module = chunk.split("\n", 1)[0].strip()
-        details[module] = "## " + chunk.rstrip("\n")
-    return {m: (row, details.get(m, f"## {m}")) for m, row in rows.items()}
+        heading, _, body = chunk.partition("\n")
+        if heading.strip() == NOTES_HEADING:
+            notes = body.strip("\n")
+        else:
+            details[heading.strip()] = "## " + chunk.rstrip("\n")
+    return {m: (row, details.get(m, f"## {m}")) for m, row in rows.items()}, notes

@@ -149,6 +149,9 @@ def test_the_report_keeps_other_modules_rows_when_one_module_is_redone(tmp_path)
     second = MutationReport("02-y", total=2, caught=found[:1], equivalent=[(found[1], "same")])
     path = tmp_path / "report.md"
     write_report(path, [first, second], "studyguide mutate")
+    text = path.read_text()
+    path.write_text(text.replace("How the runs above were made, and what their survivors mean.",
+                                 "01-x ran on a busy machine.\n\n### By hand\n\nKept too."))
     redone = MutationReport("01-x", total=3, caught=found[:3], seconds=120)
     write_report(path, [redone], "studyguide mutate 01-x")
     text = path.read_text()
@@ -156,6 +159,8 @@ def test_the_report_keeps_other_modules_rows_when_one_module_is_redone(tmp_path)
     assert "| 02-y | 2 | 1 | 1 | 0 | 100.0% | 0.0 min |" in text
     assert f"- `{found[1].id}`: same" in text
     assert "Surviving" not in text, "the redone module's old survivors are gone"
+    assert "## Notes\n\n01-x ran on a busy machine.\n\n### By hand\n\nKept too.\n" in text
+    assert text.count("## Notes") == 1
 
 
 # The test below runs pytest once per mutant, plus once on the solution itself.
