@@ -24,6 +24,7 @@ every 0.2 s), the load average before each run, and the ratios. Building the nbg
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -159,15 +160,23 @@ class PeakMemory:
         return False
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of every child process it has waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed_grade(submissions: Path, out: Path, modules, workers: int, course_dir: Path):
     """Grade without the cache, the nbgrader course prebuilt; return (seconds, report)."""
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(course_dir, out / "nbgrader")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with PeakMemory() as memory:
         report = grade_class(ROOT, submissions, out, workers=workers, module_ids=modules,
                              use_cache=False, progress=True)
     report.peak_memory = memory.peak
+    report.cpu_seconds = cpu_seconds() - cpu
     return time.perf_counter() - started, report
 
 
@@ -182,10 +191,10 @@ def timed_nbgrader(submissions: Path, course_dir: Path, modules, work: Path):
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(notebook, folder / f"{module_id}.ipynb")
         count += 1
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     with PeakMemory() as memory:
         _nbgrader_loop(work, modules)
-    return time.perf_counter() - started, count, memory.peak
+    return time.perf_counter() - started, count, memory.peak, cpu_seconds() - cpu
 
 
 def _nbgrader_loop(work: Path, modules):
@@ -237,7 +246,7 @@ def main(argv=None) -> int:
         if run in args.runs or (run == "notebooks" and "nbgrader" in args.runs):
             build_class(course, course_dir, modules, args.students, folder, **options)
 
-    rows = []  # (run, workers, name, graded, seconds, peak bytes, load average before)
+    rows = []  # (run, workers, name, graded, seconds, peak bytes, load before, CPU seconds)
     for run in ("labs", "notebooks", "full"):
         if run not in args.runs:
             continue
@@ -248,23 +257,25 @@ def main(argv=None) -> int:
             graded = {"labs": report.labs_graded, "notebooks": report.notebooks_graded,
                       "full": report.work_done}[run]
             name = f"studyguide grade, {run}, {workers} worker(s)"
-            rows.append((run, workers, name, graded, seconds, report.peak_memory, load))
+            rows.append((run, workers, name, graded, seconds, report.peak_memory, load,
+                         report.cpu_seconds))
     if "nbgrader" in args.runs:
         load = os.getloadavg()[0]
-        seconds, count, peak = timed_nbgrader(classes["notebooks"][0], course_dir, modules,
-                                              tmp / "nbgrader-own")
+        seconds, count, peak, cpu = timed_nbgrader(classes["notebooks"][0], course_dir,
+                                                   modules, tmp / "nbgrader-own")
         rows.append(("nbgrader", 1, "nbgrader autograde (its own loop), notebooks", count,
-                     seconds, peak, load))
+                     seconds, peak, load, cpu))
 
     print(f"\nnbgrader generate_assignment (once, not timed below): {build_seconds:.1f} s")
     print(f"{'run':<46} {'graded':>6} {'seconds':>8} {'s/each':>7} {'per min':>8} "
-          f"{'peak MB':>8} {'load':>5}")
-    for _run, _workers, name, count, secs, peak, load in rows:
+          f"{'peak MB':>8} {'load':>5} {'CPU s/each':>10}")
+    for _run, _workers, name, count, secs, peak, load, cpu in rows:
         each = secs / count if count else 0.0
+        cpu_each = cpu / count if count else 0.0
         print(f"{name:<46} {count:>6} {secs:>8.1f} {each:>7.3f} {per_minute(count, secs):>8.1f} "
-              f"{peak / 2**20:>8.0f} {load:>5.1f}")
+              f"{peak / 2**20:>8.0f} {load:>5.1f} {cpu_each:>10.2f}")
     rate = {(run, workers): per_minute(count, secs)
-            for run, workers, _name, count, secs, _peak, _load in rows}
+            for run, workers, _name, count, secs, *_rest in rows}
     print()
     for run in ("labs", "notebooks", "full"):
         if (run, 1) in rate and (run, 2) in rate and rate[(run, 1)]:

@@ -1,9 +1,10 @@
 """Grade a whole class in one call: every student, every available module, lab and notebook.
 
 ``grade_class`` finds the students in a submissions folder (one folder or one zip each),
-grades each lab with the hidden graders (:func:`studyguide.grading.runner.grade_lab`, in its
-sandbox) and each lesson notebook with the real ``nbgrader autograde``, in parallel, skipping
-work whose inputs did not change (:mod:`studyguide.grading.cache`). It then writes one nbgrader
+grades each lab with the hidden graders (:func:`studyguide.grading.runner.grade_labs`: one
+grader process per batch of one module's labs, each lab in its own sandbox) and each lesson
+notebook with the real ``nbgrader autograde``, in parallel, skipping work whose inputs did not
+change (:mod:`studyguide.grading.cache`). It then writes one nbgrader
 gradebook holding lab and notebook scores (:mod:`studyguide.grading.gradebook`), Gradescope
 ``results.json`` files and a CSV (:mod:`studyguide.grading.exports`) and per-student feedback
 (:mod:`studyguide.grading.feedback`).

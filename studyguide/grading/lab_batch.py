@@ -130,7 +130,7 @@ class BatchLoop:
                 return True
             nextitem = items[index + 1] if index + 1 < len(items) else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
-        return False
+        return time.monotonic() - started > wall_seconds
 
     def _add_status(self, path, status):
         data = json.loads(Path(path).read_text(encoding="utf-8"))
