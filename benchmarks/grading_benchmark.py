@@ -228,6 +228,8 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", nargs="*", type=int, default=[1, 2],
                         help="worker counts to measure (default: 1 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--scores", type=Path,
+                        help="write every run's scores here as JSON, to compare versions")
     args = parser.parse_args(argv)
 
     course = load_course(ROOT)
@@ -247,6 +249,7 @@ def main(argv=None) -> int:
             build_class(course, course_dir, modules, args.students, folder, **options)
 
     rows = []  # (run, workers, name, graded, seconds, peak bytes, load before, CPU seconds)
+    scores = {}  # run name: {"student module": [lab score, notebook score]}
     for run in ("labs", "notebooks", "full"):
         if run not in args.runs:
             continue
@@ -259,6 +262,8 @@ def main(argv=None) -> int:
             name = f"studyguide grade, {run}, {workers} worker(s)"
             rows.append((run, workers, name, graded, seconds, report.peak_memory, load,
                          report.cpu_seconds))
+            scores[name] = {f"{r.student} {r.module_id}": [r.lab.score, r.notebook.score]
+                            for r in report.results}
     if "nbgrader" in args.runs:
         load = os.getloadavg()[0]
         seconds, count, peak, cpu = timed_nbgrader(classes["notebooks"][0], course_dir,
@@ -285,6 +290,13 @@ def main(argv=None) -> int:
             if ("notebooks", workers) in rate:
                 print(f"notebooks, studyguide {workers} worker(s) vs nbgrader: "
                       f"{rate[('notebooks', workers)] / rate[('nbgrader', 1)]:.2f}x")
+    for run in ("labs", "notebooks", "full"):
+        seen = [table for name, table in scores.items() if f", {run}, " in name]
+        if len(seen) > 1:
+            same = all(table == seen[0] for table in seen)
+            print(f"scores, {run}: {'identical' if same else 'DIFFERENT'} for every worker count")
+    if args.scores:
+        args.scores.write_text(json.dumps(scores, indent=1, sort_keys=True))
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
