@@ -1,9 +1,10 @@
 """Grade a whole class in one call: every student, every available module, lab and notebook.
 
 ``grade_class`` finds the students in a submissions folder (one folder or one zip each),
-grades each lab with the hidden graders (:func:`studyguide.grading.runner.grade_lab`, in its
-sandbox) and each lesson notebook with the real ``nbgrader autograde``, in parallel, skipping
-work whose inputs did not change (:mod:`studyguide.grading.cache`). It then writes one nbgrader
+grades each lab with the hidden graders (:func:`studyguide.grading.runner.grade_labs`: one
+grader process per batch of one module's labs, each lab in its own sandbox) and each lesson
+notebook with the real ``nbgrader autograde``, in parallel, skipping work whose inputs did not
+change (:mod:`studyguide.grading.cache`). It then writes one nbgrader
 gradebook holding lab and notebook scores (:mod:`studyguide.grading.gradebook`), Gradescope
 ``results.json`` files and a CSV (:mod:`studyguide.grading.exports`) and per-student feedback
 (:mod:`studyguide.grading.feedback`).
@@ -40,8 +41,10 @@ from studyguide.grading.intake import (  # noqa: F401 (names of the class-gradin
 )
 from studyguide.grading.lab_jobs import (  # noqa: F401
     CLASSROOM_VERSION,
+    LAB_BATCH,
     RUNNER_FILES,
     answer_key,
+    grade_lab_batch,
     grade_one_lab,
     lab_key,
     runner_version,
@@ -225,6 +228,18 @@ def _batches(jobs: dict[str, tuple[Path, str]], workers: int) -> list[list[str]]
     return [students[i:i + size] for i in range(0, len(students), size)]
 
 
+def _lab_batches(lab_jobs, workers: int):
+    """Group the lab jobs by module, then split each module's students into batches: enough for
+    every worker to have one, at most LAB_BATCH each. Yields (module id, [jobs])."""
+    by_module = {}
+    for job in lab_jobs:
+        by_module.setdefault(job[1], []).append(job)
+    for module_id, jobs in by_module.items():
+        size = max(1, min(LAB_BATCH, math.ceil(len(jobs) / max(1, workers))))
+        for start in range(0, len(jobs), size):
+            yield module_id, jobs[start:start + size]
+
+
 def _run_plan(plan, cache, course, course_dir, out_dir, workers, bar, python):
     """Run every queued job on a pool of threads (each drives subprocesses); fill the plan."""
     work_dir = Path(out_dir) / "work"
@@ -243,9 +258,11 @@ def _run_plan(plan, cache, course, course_dir, out_dir, workers, bar, python):
                     grade_notebook_batch, course_dir, module_id, notebooks, work_dir,
                     lambda s, keys=keys: blobs / keys[s][:2] / f"{keys[s]}.ipynb", ticker)
                 futures[future] = ("notebooks", module_id, (keys, ticker))
-        for student, module_id, lab, key in plan.lab_jobs:
-            future = pool.submit(grade_one_lab, course.root, module_id, lab, student, python)
-            futures[future] = ("lab", (student, module_id), key)
+        for module_id, jobs in _lab_batches(plan.lab_jobs, workers):
+            labs = {student: lab for student, _, lab, _ in jobs}
+            keys = {student: key for student, _, _, key in jobs}
+            future = pool.submit(grade_lab_batch, course.root, module_id, labs, python)
+            futures[future] = ("labs", module_id, keys)
         for future in as_completed(futures):
             _collect(plan, cache, futures[future], future.result(), bar)
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -259,11 +276,12 @@ def _collect(plan, cache, job, result, bar):
         if not result.error:
             cache.put(key, result.to_json())
         bar.advance(1, f"{where} answer key")
-    elif kind == "lab":
-        plan.labs[where] = result
-        if not (result.error or "").startswith(INFRASTRUCTURE_ERROR):
-            cache.put(key, result.to_json())
-        bar.advance(1, f"{where[0]} {where[1]} lab")
+    elif kind == "labs":
+        for student, part in result.items():
+            plan.labs[(student, where)] = part
+            if not (part.error or "").startswith(INFRASTRUCTURE_ERROR):
+                cache.put(key[student], part.to_json())
+        bar.advance(len(result), f"{where} labs")
     else:
         keys, ticker = key
         for student, part in result.items():

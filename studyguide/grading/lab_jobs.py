@@ -9,8 +9,11 @@ from studyguide.grading.results import INFRASTRUCTURE_ERROR, ItemResult, PartRes
 #: Bump when the way results are computed here changes, so old cache entries stop matching.
 CLASSROOM_VERSION = "2"
 #: The files of the lab runner whose content is part of every lab's cache key.
-RUNNER_FILES = ("runner.py", "sandbox.py", "sandbox_boot.py", "channel.py", "lab_server.py",
-                "processes.py")
+RUNNER_FILES = ("runner.py", "lab_batch.py", "sandbox.py", "sandbox_boot.py", "channel.py",
+                "lab_server.py", "processes.py")
+#: The most labs one grader process grades (one module, one after another): start-up is paid
+#: once per batch, and smaller batches keep the workers evenly busy.
+LAB_BATCH = 20
 
 
 def _runner():
@@ -70,6 +73,21 @@ def grade_one_lab(course_root: Path, module_id: str, lab_dir: Path, student: str
         return PartResult("lab", student, module_id, error=f"{INFRASTRUCTURE_ERROR}{exc}",
                           duration=time.monotonic() - started)
     return lab_result_from_runner(student, module_id, result, time.monotonic() - started)
+
+
+def grade_lab_batch(course_root: Path, module_id: str, labs: dict[str, Path], python: str):
+    """Grade several students' labs of one module in one grader process (see
+    :func:`studyguide.grading.runner.grade_labs`); {student: PartResult}. Never raises."""
+    started = time.monotonic()
+    students = sorted(labs)
+    try:
+        results = _runner().grade_labs(course_root, module_id, [labs[s] for s in students],
+                                       python=python)
+    except Exception as exc:  # the runner failed: fail closed, keep grading the class
+        return {s: PartResult("lab", s, module_id, error=f"{INFRASTRUCTURE_ERROR}{exc}",
+                              duration=time.monotonic() - started) for s in students}
+    return {student: lab_result_from_runner(student, module_id, result, result.duration)
+            for student, result in zip(students, results, strict=True)}
 
 
 def answer_key(course_root: Path, module_id: str, python: str) -> PartResult:

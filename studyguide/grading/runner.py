@@ -22,12 +22,15 @@ graded like any other), and, where the machine offers no namespaces (no root), r
 instructor's user can read: ``LabResult.isolation`` says which isolation a run had.
 """
 
+import contextlib
 import hashlib
+import json
 import os
 import re
+import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from studyguide.errors import StudyguideError
@@ -40,7 +43,7 @@ from studyguide.grading.channel import (
     prepare_box,
 )
 from studyguide.manifest import Course, load_course
-from studyguide.testrun import TestOutcome, run_pytest
+from studyguide.testrun import TestOutcome, TestRun, run_pytest
 
 # What a lab may hold: code, its static page, its migrations and its deployment description.
 ALLOWED_SUFFIXES = {".py", ".html", ".js", ".css", ".json", ".txt", ".sql", ".ini", ".mako",
@@ -461,8 +464,11 @@ def lab_spec(course, module_id, box, limits, python):
     )
 
 
-def starts(spec, scratch, seconds=IMPORT_SECONDS):
-    """Import the student's package in the sandbox once; return why it cannot, or None."""
+def start_lab(spec, scratch, seconds=IMPORT_SECONDS):
+    """Start the student's lab server and import the package in the sandbox.
+
+    Returns (the running, imported process, None), or (None, why it cannot start).
+    """
     process = LabProcess(spec, scratch)
     process.limit_seconds = seconds
     process.start()
@@ -470,13 +476,34 @@ def starts(spec, scratch, seconds=IMPORT_SECONDS):
         reply = process.ask({"op": "import"}, time.monotonic() + seconds,
                             "importing the lab's package")
     except StudentCrash as exc:
-        return str(exc)
-    finally:
         process.close()
+        return None, str(exc)
     if not reply["ok"]:
+        process.close()
         error = reply["error"]
-        return f"the lab's package cannot be imported:\n{error['traceback'] or error['message']}"
-    return None
+        return None, ("the lab's package cannot be imported:\n"
+                      f"{error['traceback'] or error['message']}")
+    return process, None
+
+
+def starts(spec, scratch, seconds=IMPORT_SECONDS):
+    """Import the student's package in the sandbox once; return why it cannot, or None."""
+    process, problem = start_lab(spec, scratch, seconds)
+    if process is not None:
+        process.close()
+    return problem
+
+
+@dataclass
+class _Prepared:
+    """One student's lab copied into its private folder, ready for the grader process."""
+
+    index: int
+    folder: Path  # the student's private folder (the sandbox's box is folder / "box")
+    spec: LabSpec
+    started: float  # when this student's grading began
+    job: dict = field(default_factory=dict)
+    seconds: float = 0.0  # the time spent on this student alone
 
 
 def grade_lab(course, module_id, submission_lab, *, limits=Limits(), python=None):
@@ -488,46 +515,152 @@ def grade_lab(course, module_id, submission_lab, *, limits=Limits(), python=None
     hostile submission: such a lab scores 0 and ``LabResult.error`` says why. Raises
     GraderError when the instructor's graders are broken or missing.
     """
-    import sys
+    return grade_labs(course, module_id, [submission_lab], limits=limits, python=python)[0]
 
+
+def grade_labs(course, module_id, submission_labs, *, limits=Limits(), python=None):
+    """Grade several students' labs of one module; one LabResult each, in the same order.
+
+    Every lab is graded exactly as :func:`grade_lab` describes (its own private copy, its own
+    sandbox, fresh fixtures, the same limits, scores and reasons), but one grader process serves
+    the whole batch (:mod:`studyguide.grading.lab_batch`): Python, pytest and the graders start
+    once instead of once per student. A student the batch could not finish is graded again
+    alone.
+    """
     python = python or sys.executable
-    started = time.monotonic()
     course = as_course(course)
     require_graders(course)
-    submission_lab = Path(submission_lab)
     expected = expected_tests(course, module_id)
-    ids, retired = graded_modules(course, module_id)
     secret_lines = _grader_lines(course.root / "grading")
     isolation = sandbox.isolation_summary()
+    results = [None] * len(submission_labs)
+    with contextlib.ExitStack() as stack:
+        pending = []
+        for index, submission_lab in enumerate(submission_labs):
+            started = time.monotonic()
+            folder = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="studyguide-grade-")))
+            problem = _prepare(course, module_id, Path(submission_lab), folder / "box")
+            if problem:
+                results[index] = _failed(module_id, expected, problem, started, secret_lines,
+                                         isolation)
+                continue
+            spec = lab_spec(course, module_id, folder / "box", limits, python)
+            prepare_box(spec)
+            pending.append(_Prepared(index, folder, spec, started,
+                                     seconds=time.monotonic() - started))
+        if len(pending) == 1:
+            # A lab graded alone: a package that cannot be imported fails before pytest starts.
+            prepared = pending[0]
+            problem = starts(prepared.spec, prepared.folder / "preflight-alone",
+                             limits.import_seconds)
+            if problem:
+                results[prepared.index] = _failed(module_id, expected, problem,
+                                                  prepared.started, secret_lines, isolation)
+                pending = []
+        if pending:
+            _run_batch(course, module_id, pending, limits, stack, alone=len(pending) == 1)
+        for prepared in pending:
+            run = _batch_result(prepared)
+            if run is None:  # the batch ended before this student: grade it alone
+                results[prepared.index] = _grade_alone(course, module_id, prepared, limits,
+                                                       expected, secret_lines, isolation)
+            elif isinstance(run, str):
+                results[prepared.index] = _failed(module_id, expected, run, prepared.started,
+                                                  secret_lines, isolation)
+            else:
+                results[prepared.index] = score_run(module_id, expected, run, limits,
+                                                    prepared.started, secret_lines, isolation)
+                results[prepared.index].duration = prepared.seconds
+    return results
 
-    def fail(reason):
-        result = failed_lab(module_id, expected, reason, started, secret_lines)
-        result.isolation = isolation
-        return result
 
-    with tempfile.TemporaryDirectory(prefix="studyguide-grade-") as tmp:
-        box = Path(tmp) / "box"
-        try:
-            refuse_symlinks(submission_lab)
-            copy_submission(
-                submission_lab, box / "lab", course.package, course.module(module_id).handed_in
-            )
-            check_compiles(box / "lab", course.package)
-        except SubmissionError as exc:
-            return fail(str(exc))
-        except OSError as exc:
-            return fail(f"the lab could not be read: {exc.strerror or exc}")
-        spec = lab_spec(course, module_id, box, limits, python)
-        prepare_box(spec)
-        problem = starts(spec, Path(tmp) / "preflight", limits.import_seconds)
-        if problem:
-            return fail(problem)
-        try:
-            run = run_pytest(
-                box / "lab", grader_paths(course, module_id), rootdir=course.root / "grading",
-                deselect=sorted(retired), lab_spec=spec, lab_on_path=False,
-                timeout=limits.wall_seconds,
-            )
-        finally:
-            sandbox.remove_cgroups(spec.cgroup_tag)
-        return score_run(module_id, expected, run, limits, started, secret_lines, isolation)
+def _failed(module_id, expected, reason, started, secret_lines, isolation):
+    """A LabResult scoring 0 with ``reason``, naming the isolation the run had."""
+    result = failed_lab(module_id, expected, reason, started, secret_lines)
+    result.isolation = isolation
+    return result
+
+
+def _prepare(course, module_id, submission_lab, box):
+    """Copy and compile the submission into ``box``; return why it cannot be graded, or None."""
+    try:
+        refuse_symlinks(submission_lab)
+        copy_submission(
+            submission_lab, box / "lab", course.package, course.module(module_id).handed_in
+        )
+        check_compiles(box / "lab", course.package)
+    except SubmissionError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"the lab could not be read: {exc.strerror or exc}"
+    return None
+
+
+def _run_batch(course, module_id, pending, limits, stack, alone=False):
+    """One grader process for every prepared lab; each student's report lands in its folder.
+
+    ``alone``: the labs' packages were already imported once, outside the grader process.
+    """
+    for prepared in pending:
+        prepared.job = {
+            "spec": str(prepared.spec.save(prepared.folder / "lab-spec.json")),
+            "report": str(prepared.folder / "report.json"),
+            "scratch": str(prepared.folder / "preflight"),
+            "import_seconds": limits.import_seconds,
+            "wall_seconds": limits.wall_seconds,
+            "preflight": not alone,
+        }
+    jobs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="studyguide-batch-")))
+    (jobs / "jobs.json").write_text(json.dumps([p.job for p in pending]), encoding="utf-8")
+    _ids, retired = graded_modules(course, module_id)
+    per_student = limits.import_seconds + limits.wall_seconds
+    try:
+        run_pytest(
+            pending[0].spec.lab, grader_paths(course, module_id),
+            rootdir=course.root / "grading", deselect=sorted(retired),
+            lab_spec=pending[0].spec, lab_on_path=False,
+            timeout=limits.wall_seconds + per_student * len(pending),
+            extra_args=["-p", "studyguide.grading.lab_batch",
+                        f"--studyguide-batch={jobs / 'jobs.json'}"],
+        )
+    finally:
+        for prepared in pending:
+            sandbox.remove_cgroups(prepared.spec.cgroup_tag)
+
+
+def _batch_result(prepared):
+    """The student's grader run from the batch: a TestRun, the reason the lab could not start,
+    or None when the batch never finished this student."""
+    path = Path(prepared.job["report"])
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if "timed_out" not in data:
+        return None
+    prepared.seconds += data["seconds"]
+    if data["preflight"]:
+        return data["preflight"]
+    return TestRun(returncode=-1 if data["timed_out"] else 0, tests=data["tests"],
+                   collect_errors=data["collect_errors"], finished=data["finished"],
+                   exitstatus=data["exitstatus"])
+
+
+def _grade_alone(course, module_id, prepared, limits, expected, secret_lines, isolation):
+    """Grade one prepared lab in a grader process of its own."""
+    spec = prepared.spec
+    problem = starts(spec, prepared.folder / "preflight-alone", limits.import_seconds)
+    if problem:
+        return _failed(module_id, expected, problem, prepared.started, secret_lines, isolation)
+    _ids, retired = graded_modules(course, module_id)
+    try:
+        run = run_pytest(
+            spec.lab, grader_paths(course, module_id), rootdir=course.root / "grading",
+            deselect=sorted(retired), lab_spec=spec, lab_on_path=False,
+            timeout=limits.wall_seconds,
+        )
+    finally:
+        sandbox.remove_cgroups(spec.cgroup_tag)
+    return score_run(module_id, expected, run, limits, prepared.started, secret_lines,
+                     isolation)
