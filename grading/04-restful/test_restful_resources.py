@@ -192,6 +192,10 @@ def test_review_resources_serve_the_lab_03_contract(client, database):
     assert row == {"rating": 2, "body": ""}, row
     deleted(client, f"/reviews/{third['id']}")
     assert database.scalar("SELECT count(*) FROM reviews") == 2, "DELETE left the review stored"
+    for missing in ("book_id", "username", "rating"):
+        incomplete = {name: value for name, value in body.items() if name != missing}
+        problem = ok(client.post("/reviews", json=incomplete), 422, f"POST without {missing}")
+        assert missing in (problem.get("errors") or {}), f"422 without {missing}: {problem}"
     refuses_unknown_field(client, "PATCH", url, {"rating": 3, "stars": 3}, "stars")
     refuses_unknown_field(client, "POST", "/reviews", {**body, "username": "cy", "mood": 1}, "mood")
 
