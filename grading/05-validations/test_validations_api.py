@@ -168,6 +168,8 @@ def test_overlong_text_is_422_and_stores_nothing(client, database):
     assert "body" in field_errors(client.post("/reviews", json=review), 422)
     assert count(database, "books") == 1 and count(database, "users") == 0
     assert count(database, "authors") == 1 and count(database, "reviews") == 0
+    at_the_limit = client.post("/authors", json={"name": "n" * 200, "bio": "b" * 5000})
+    assert at_the_limit.status_code == 201, ("a name of 200 and a bio of 5000", at_the_limit.text)
 
 
 @pytest.mark.app_config(TESTING=False)

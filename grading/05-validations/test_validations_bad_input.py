@@ -11,6 +11,8 @@ import pytest
 PROBLEM = "application/problem+json"
 HUGE = 10**30
 LONG = "x" * 10_000
+# PostgreSQL cannot store the NUL character in text: a string holding one is refused first.
+NUL = "before\x00after"
 
 
 def assert_problem(response, status, context):
@@ -76,7 +78,7 @@ def send_wrong_methods(client, url, methods, allowed):
 @pytest.mark.app_config(TESTING=False)
 @pytest.mark.grade(
     points=2,
-    hint="POST /authors: 400/415/422/405 problems for every bad body or method, nothing stored.",
+    hint="POST /authors: 400/415/422/405 problems for every bad body, NUL characters or method.",
 )
 def test_bad_input_to_authors_collection(client, database):
     library(client)
@@ -94,6 +96,8 @@ def test_bad_input_to_authors_collection(client, database):
         ({"name": "Fine", "id": 1}, "id"),
         ({"name": "Fine", "books": []}, "books"),
         ({"name": HUGE}, "name"),
+        ({"name": NUL}, "name"),
+        ({"name": "Fine", "bio": NUL}, "bio"),
     ]
     send_bad_bodies(client, "post", "/authors", cases)
     send_wrong_methods(client, "/authors", ("PUT", "PATCH", "DELETE"), ("GET", "POST"))
@@ -116,6 +120,7 @@ def test_bad_input_to_one_author(client, database):
         ({"name": LONG}, "name"),
         ({"bio": 1.5}, "bio"),
         ({"bio": {}}, "bio"),
+        ({"bio": NUL}, "bio"),
         ({"id": 5}, "id"),
         ({"name": "Fine", "age": HUGE}, "age"),
     ]
@@ -130,7 +135,7 @@ def test_bad_input_to_one_author(client, database):
 @pytest.mark.app_config(TESTING=False)
 @pytest.mark.grade(
     points=3,
-    hint="POST /books: every bad field (types, huge numbers, blanks, unknown names) is a 422.",
+    hint="POST /books: every bad field (types, huge numbers, blanks, NUL, unknown names) is a 422.",
 )
 def test_bad_input_to_books_collection(client, database):
     _, book_id, _ = library(client)
@@ -157,6 +162,9 @@ def test_bad_input_to_books_collection(client, database):
         ({"title": "T", "author": "A", "isbn": LONG}, "isbn"),
         ({"title": "T", "author": "A", "pages": 100}, "pages"),
         ({"title": "T", "author": "A", "id": book_id}, "id"),
+        ({"title": NUL, "author": "A"}, "title"),
+        ({"title": "T", "author": NUL}, "author"),
+        ({"title": "T", "author": "A", "isbn": "978044117271\x009"}, "isbn"),
     ]
     send_bad_bodies(client, "post", "/books", cases)
     send_wrong_methods(client, "/books", ("PUT", "PATCH", "DELETE"), ("GET", "POST"))
@@ -188,6 +196,7 @@ def test_bad_input_to_one_book(client, database):
         ({"isbn": "abc"}, "isbn"),
         ({"isbn": ["9780441172719"]}, "isbn"),
         ({"title": "Fine", "author_name": "A"}, "author_name"),
+        ({"title": NUL}, "title"),
     ]
     send_bad_bodies(client, "patch", url, cases)
     send_wrong_methods(client, url, ("PUT", "POST"), ("GET", "PATCH", "DELETE"))
@@ -200,7 +209,7 @@ def test_bad_input_to_one_book(client, database):
 @pytest.mark.app_config(TESTING=False)
 @pytest.mark.grade(
     points=3,
-    hint="POST /reviews: bad ratings, ids, usernames and unknown fields are 422s; nothing stored.",
+    hint="POST /reviews: bad ratings, ids, usernames, NUL characters and unknown fields are 422s.",
 )
 def test_bad_input_to_reviews_collection(client, database):
     _, book_id, _ = library(client)
@@ -223,6 +232,8 @@ def test_bad_input_to_reviews_collection(client, database):
         ({**good, "body": LONG}, "body"),
         ({**good, "stars": 5}, "stars"),
         ({**good, "user_id": 1}, "user_id"),
+        ({**good, "username": NUL}, "username"),
+        ({**good, "body": NUL}, "body"),
     ]
     send_bad_bodies(client, "post", "/reviews", cases)
     send_wrong_methods(client, "/reviews", ("PUT", "PATCH", "DELETE"), ("GET", "POST"))
@@ -252,6 +263,7 @@ def test_bad_input_to_one_review(client, database):
         ({"book_id": 1}, "book_id"),
         ({"username": "someone-else"}, "username"),
         ({"rating": 3, "comment": "x"}, "comment"),
+        ({"body": NUL}, "body"),
     ]
     send_bad_bodies(client, "patch", url, cases)
     send_wrong_methods(client, url, ("PUT", "POST"), ("GET", "PATCH", "DELETE"))

@@ -156,3 +156,27 @@ def test_constraints_are_named_by_the_naming_convention(database):
     assert not missing, f"tables without a named CHECK constraint: {missing}; found {checks}"
     assert any("rating" in name for name in checks["reviews"]), checks["reviews"]
     assert any("year" in name for name in checks["books"]), checks["books"]
+
+
+# The constraint names errors.py's CONSTRAINT_FIELDS looks up to tell a client which field
+# clashed or was refused: the naming convention turns each short name into one of these.
+CONSTRAINT_NAMES = {
+    "authors": {"ck_authors_name_not_blank", "uq_authors_name"},
+    "books": {"ck_books_title_not_blank", "ck_books_year_sensible", "uq_books_isbn"},
+    "users": {"ck_users_username_not_blank", "uq_users_username"},
+    "reviews": {"ck_reviews_rating_range", "uq_reviews_user_id_book_id"},
+}
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="Give each constraint the short name CONSTRAINT_FIELDS in errors.py expects: "
+    'CheckConstraint(..., name="name_not_blank") becomes ck_authors_name_not_blank, and so on.',
+)
+def test_constraints_have_the_names_the_error_handler_looks_up(database):
+    missing = {}
+    for table, expected in CONSTRAINT_NAMES.items():
+        found = {name for name, _ in CONSTRAINT.findall(table_sql(database, table))}
+        if expected - found:
+            missing[table] = (sorted(expected - found), sorted(found))
+    assert not missing, f"constraints missing or named otherwise (missing, found): {missing}"

@@ -253,3 +253,16 @@ def test_remember_me_sets_a_remember_cookie(client):
     assert remembered.status_code == 200, body(remembered)
     cookies = remembered.headers.getlist("Set-Cookie")
     assert any(c.startswith("remember_token=") for c in cookies), cookies
+
+
+@pytest.mark.grade(
+    points=1,
+    hint="User.set_password hashes with the method in app.config['PASSWORD_HASH_METHOD'] "
+    "(generate_password_hash(password, method=...)), so tests can pick a cheap one.",
+)
+def test_password_hash_method_comes_from_the_configuration(client, database):
+    sign_up(client, "rita", "rita-secret")
+    stored = database.scalar("SELECT password_hash FROM users WHERE username = 'rita'")
+    method = FAST_HASH["PASSWORD_HASH_METHOD"]
+    assert stored and stored.startswith(f"{method}$"), f"expected a {method} hash: {stored[:30]!r}"
+    assert check_password_hash(stored, "rita-secret"), "the stored hash does not match"

@@ -221,7 +221,8 @@ def test_admin_cannot_demote_or_delete_themselves(client, runner, database):
 @pytest.mark.grade(
     points=2,
     hint="The writer of a new review is the logged-in user (current_user); a 'username' in "
-    "the body is then an unknown field (422), so nobody writes in someone else's name.",
+    "the body is then an unknown field (422), so nobody writes in someone else's name; "
+    "book_id and rating stay required (422 naming the missing one).",
 )
 def test_review_writer_is_the_logged_in_user(client, runner, database):
     create_admin(runner)
@@ -237,6 +238,10 @@ def test_review_writer_is_the_logged_in_user(client, runner, database):
     )
     assert_problem(impostor, 422)
     assert "username" in impostor.get_json().get("errors", {}), body(impostor)
+    for missing, sent in (("book_id", {"rating": 3}), ("rating", {"book_id": book["id"]})):
+        incomplete = client.post("/reviews", json=sent)
+        assert_problem(incomplete, 422)
+        assert missing in incomplete.get_json().get("errors", {}), body(incomplete)
     assert database.scalar("SELECT count(*) FROM reviews") == 0, "a refused review was stored"
     response = client.post("/reviews", json={"book_id": book["id"], "rating": 3})
     assert response.status_code == 201, body(response)

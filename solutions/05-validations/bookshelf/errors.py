@@ -12,7 +12,7 @@ what is wrong with it.
 import re
 
 from flask import jsonify
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -111,8 +111,16 @@ def handle_invalid_value(error):
     ### END SOLUTION
 
 
+def handle_data_error(error):
+    """Answer a value the database cannot hold at all (a NUL in a query string for PostgreSQL,
+    say) as a 400, never a 500."""
+    db.session.rollback()
+    return problem(400, "The database cannot hold a value of this request.")
+
+
 def init_app(app):
     """Send every HTTP error, constraint violation and refused value through the handlers above."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(InvalidValue, handle_invalid_value)

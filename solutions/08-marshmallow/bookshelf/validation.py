@@ -14,8 +14,10 @@ from flask import abort, request
 from werkzeug.exceptions import Conflict, UnprocessableEntity
 from werkzeug.routing import IntegerConverter
 
-# SQLite (and PostgreSQL's BIGINT) store signed 64-bit integers; a bigger Python int overflows.
-MAX_INTEGER = 2**63 - 1
+# The id columns (Mapped[int]) are INTEGER: 64 bits in SQLite, but 32 bits in PostgreSQL, which
+# answers a bigger id with "integer out of range" (a 500). So ids and whole numbers stop at
+# PostgreSQL's limit.
+MAX_INTEGER = 2**31 - 1
 # The lengths of the String columns in models.py: PostgreSQL refuses a longer value (SQLite
 # would quietly store it), so the rules refuse it first, with a message.
 TITLE_LENGTH = 300
@@ -124,10 +126,17 @@ def check_field(field, value, rule):
 # --- the rules ----------------------------------------------------------------------------
 
 
+def refuse_nul(value):
+    """Refuse the NUL character, which PostgreSQL cannot store in a text column."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+
+
 def text(value, max_length=None):
     """A non-empty string without surrounding spaces, at most ``max_length`` characters."""
     if not isinstance(value, str) or not value.strip():
         raise ValueError("must be a non-empty string")
+    refuse_nul(value)
     value = value.strip()
     if max_length is not None and len(value) > max_length:
         raise ValueError(f"must be at most {max_length} characters long")
@@ -183,6 +192,8 @@ def optional_text(value):
     """A string (possibly empty) or null."""
     if value is not None and not isinstance(value, str):
         raise ValueError("must be a string or null")
+    if value is not None:
+        refuse_nul(value)
     return value
 
 
