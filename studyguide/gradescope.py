@@ -35,6 +35,7 @@ from pathlib import Path
 import jinja2
 
 from studyguide.errors import StudyguideError
+from studyguide.grading.exports import gradescope_tests, whole_points
 from studyguide.manifest import MANIFEST_NAME, load_course
 
 TEMPLATES = ("setup.sh", "run_autograder")
@@ -220,7 +221,7 @@ def build_bundle(course_root, module_id, out, *, force=False):
         "module": module, "course": course, "grader_modules": ids,
         "system_packages": system_packages(grader_folders),
         "python_version": ".".join(map(str, minimum_python(course))),
-        "tests": len(expected), "points": _points(sum(t.weight for t in expected)),
+        "tests": len(expected), "points": whole_points(sum(t.weight for t in expected)),
         "fallback_results": json.dumps(crash_results("grading stopped before writing results")),
     }
     for name in TEMPLATES:
@@ -299,18 +300,10 @@ def find_lab(submission, module_id, scratch, package="bookshelf"):
         f"several labs were uploaded ({shown}): upload only labs/{module_id}/")
 
 
-def _points(value):
-    """Whole points as int, as in every other results.json the course writes."""
-    from studyguide.grading.exports import _points as points
-
-    return points(value)
-
-
 def results_json(course, part, seconds):
     """Gradescope's ``results.json`` of one graded lab (a :class:`PartResult`)."""
-    from studyguide.grading.exports import _tests_of
-
-    summary = f"Lab {part.module_id}: {_points(part.score)} of {_points(part.max_score)} points."
+    summary = (f"Lab {part.module_id}: {whole_points(part.score)} of "
+               f"{whole_points(part.max_score)} points.")
     lines = [summary]
     if part.error:
         lines.append(f"This lab scored 0 because it could not be graded:\n{part.error}")
@@ -320,12 +313,12 @@ def results_json(course, part, seconds):
             lines.append(f"{len(failed)} of {len(part.items)} checks failed: each one below "
                          "has a hint.")
     return {
-        "score": _points(part.score),
+        "score": whole_points(part.score),
         "execution_time": round(seconds, 2),
         "output": "\n".join(lines),
         "visibility": course.gradescope_visibility,
         "stdout_visibility": course.gradescope_stdout_visibility,
-        "tests": _tests_of(part, course.gradescope_visibility),
+        "tests": gradescope_tests(part, course.gradescope_visibility),
     }
 
 
@@ -397,7 +390,7 @@ def check(course_root, module_id):
     except StudyguideError as exc:
         print(f"the graders of {module_id} do not load: {exc}", file=sys.stderr)
         return 1
-    points = _points(sum(t.weight for t in expected))
+    points = whole_points(sum(t.weight for t in expected))
     print(f"graders of {module_id} ready: {len(expected)} tests, {points} points")
     return 0
 

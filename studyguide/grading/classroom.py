@@ -358,7 +358,9 @@ def grade_class(course_root, submissions_dir, out_dir, *, workers=None, module_i
     submitted = {(s.id, m): s.notebook(m) for s in students for m in module_ids}
     gradebook.record_class(course_dir, report, plan.answer_keys, submitted)
     report.csv = exports.write_csv(report, out_dir / "grades.csv")
-    report.gradescope = exports.write_gradescope(report, out_dir / "gradescope")
+    report.gradescope = exports.write_gradescope(
+        report, out_dir / "gradescope", hidden_visibility=course.gradescope_visibility,
+        stdout_visibility=course.gradescope_stdout_visibility)
     report.feedback = feedback.write_feedback(report, out_dir / "feedback")
     report.duration = time.monotonic() - started
     return report

@@ -71,7 +71,7 @@ CSV_COLUMNS = ["student", "module", "lab_score", "lab_max", "notebook_score", "n
                "total", "total_max", "notes"]
 
 
-def _points(value: float) -> float | int:
+def whole_points(value: float) -> float | int:
     """Whole points as int (``3`` not ``3.0``); fractions kept."""
     return int(value) if float(value).is_integer() else round(float(value), 2)
 
@@ -94,9 +94,10 @@ def write_csv(report, path: Path) -> Path:
         writer.writerow(CSV_COLUMNS)
         for row in report.results:
             writer.writerow([
-                row.student, row.module_id, _points(row.lab.score), _points(row.lab.max_score),
-                _points(row.notebook.score), _points(row.notebook.max_score),
-                _points(row.total), _points(row.total_max), notes(row),
+                row.student, row.module_id,
+                whole_points(row.lab.score), whole_points(row.lab.max_score),
+                whole_points(row.notebook.score), whole_points(row.notebook.max_score),
+                whole_points(row.total), whole_points(row.total_max), notes(row),
             ])
     return path
 
@@ -113,20 +114,20 @@ def item_output(item) -> str:
     return "\n".join(lines)
 
 
-def _tests_of(part, hidden_visibility: str) -> list[dict]:
+def gradescope_tests(part, hidden_visibility: str) -> list[dict]:
     """Gradescope test entries for one lab or notebook; a part with an error gets one entry."""
     label = f"{part.module_id} {part.kind}"
     if not part.items:
         return [{
-            "name": f"{label}: not graded", "score": 0, "max_score": _points(part.max_score),
+            "name": f"{label}: not graded", "score": 0, "max_score": whole_points(part.max_score),
             "status": "failed", "visibility": "visible",
             "output": part.error or "Nothing to grade.",
         }]
     return [
         {
             "name": f"{label}: {item.name}",
-            "score": _points(item.points),
-            "max_score": _points(item.max_points),
+            "score": whole_points(item.points),
+            "max_score": whole_points(item.max_points),
             "status": "passed" if item.passed else "failed",
             "visibility": "visible" if item.visible else hidden_visibility,
             "output": item_output(item),
@@ -135,27 +136,30 @@ def _tests_of(part, hidden_visibility: str) -> list[dict]:
     ]
 
 
-def gradescope_results(report, student: str, *, hidden_visibility: str = "visible") -> dict:
+def gradescope_results(report, student: str, *, hidden_visibility: str = "visible",
+                       stdout_visibility: str = "hidden") -> dict:
     """The ``results.json`` of one student: every graded module, lab and notebook tests.
 
     ``hidden_visibility`` is the Gradescope visibility of hidden grader tests (their name,
-    score and hint; never their source).
+    score and hint; never their source) and of the whole result; ``stdout_visibility`` that of
+    the grading log. Both come from ``[gradescope]`` in ``course.toml``.
     """
     rows = [row for row in report.results if row.student == student]
     tests = [test for row in rows for part in (row.lab, row.notebook)
-             for test in _tests_of(part, hidden_visibility)]
-    summary = [f"{row.module_id}: lab {_points(row.lab.score)}/{_points(row.lab.max_score)}, "
-               f"notebook {_points(row.notebook.score)}/{_points(row.notebook.max_score)}"
+             for test in gradescope_tests(part, hidden_visibility)]
+    summary = [f"{row.module_id}: "
+               f"lab {whole_points(row.lab.score)}/{whole_points(row.lab.max_score)}, "
+               f"notebook {whole_points(row.notebook.score)}/{whole_points(row.notebook.max_score)}"
                for row in rows]
     if student in report.problems:
         summary.insert(0, f"Submission problem: {report.problems[student]}")
     duration = sum(row.lab.duration + row.notebook.duration for row in rows)
     return {
-        "score": _points(sum(row.total for row in rows)),
+        "score": whole_points(sum(row.total for row in rows)),
         "execution_time": round(duration, 2),
         "output": "\n".join(summary),
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
+        "visibility": hidden_visibility,
+        "stdout_visibility": stdout_visibility,
         "extra_data": {"student": student, "modules": [row.module_id for row in rows]},
         "tests": tests,
     }

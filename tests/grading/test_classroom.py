@@ -183,6 +183,17 @@ def test_gradescope_results_validate_against_the_documented_format(tmp_path):
         jsonschema.validate({**ann, "visibility": "everyone"}, exports.GRADESCOPE_SCHEMA)
 
 
+def test_gradescope_results_follow_the_course_visibility(tmp_path):
+    report = small_report()
+    paths = exports.write_gradescope(report, tmp_path / "gs", hidden_visibility="after_published",
+                                     stdout_visibility="visible")
+    ann = json.loads(paths["ann"].read_text())
+    jsonschema.validate(ann, exports.GRADESCOPE_SCHEMA)
+    assert (ann["visibility"], ann["stdout_visibility"]) == ("after_published", "visible")
+    hidden = {t["visibility"] for t in ann["tests"] if "not graded" not in t["name"]}
+    assert "after_published" in hidden
+
+
 def test_csv_has_one_row_per_student_and_module(tmp_path):
     path = exports.write_csv(small_report(), tmp_path / "grades.csv")
     rows = list(csv.DictReader(path.open()))
