@@ -175,15 +175,23 @@ def cmd_gradescope(args):
 
 def cmd_mutate(args):
     """Run the graders on small bugs put into the solution code; report the ones nobody notices."""
-    from .mutations import EQUIVALENTS_FILE, format_table, run_mutations, write_report
+    from .mutations import (
+        EQUIVALENTS_FILE,
+        PASSED,
+        TIMED_OUT,
+        format_table,
+        run_mutations,
+        write_report,
+    )
 
     course = load_course(args.root)
     modules = modules_or_available(course, args.modules)
     reports = []
 
-    def progress(done, total, mutant, alive):
+    def progress(done, total, mutant, verdict):
         if args.verbose:
-            outcome = "SURVIVED" if alive else "caught"
+            outcome = {PASSED: "SURVIVED", TIMED_OUT: "UNDECIDED (timed out)"}.get(verdict,
+                                                                                "caught")
             print(f"  [{done}/{total}] {outcome}: {mutant.id}", file=sys.stderr, flush=True)
 
     for module in modules:
@@ -200,12 +208,16 @@ def cmd_mutate(args):
         reports.append(report)
         print(
             f"{module.id}: {len(report.caught)} of {report.total} mutants caught, "
-            f"{len(report.equivalent)} equivalent, {len(report.survived)} survived: "
+            f"{len(report.equivalent)} equivalent, {len(report.survived)} survived, "
+            f"{len(report.timed_out)} undecided: "
             f"score {report.score:.1%} in {report.seconds / 60:.1f} min",
             flush=True,
         )
         for mutant in report.survived:
             print(f"     - survived: solutions/{module.id}/{mutant.where}  id = {mutant.id!r}")
+        for mutant in report.timed_out:
+            print(f"     - undecided (the graders timed out): solutions/{module.id}/"
+                  f"{mutant.where}  id = {mutant.id!r}")
         for mutant in report.equivalent_but_caught:
             print(
                 f"     - caught, but listed in grading/{module.id}/{EQUIVALENTS_FILE}: "

@@ -426,8 +426,13 @@ def _copy_solution(course, module, destination):
     )
 
 
-def _graders_pass(course, module, lab_dir, timeout):
-    """Whether every grader of ``module`` passes on ``lab_dir``."""
+#: What the graders say of one lab: all pass, one fails, or the run hit its time limit.
+PASSED, FAILED, TIMED_OUT = "passed", "failed", "timed out"
+
+
+def _graders_verdict(course, module, lab_dir, timeout):
+    """:data:`PASSED` when every grader of ``module`` passes on ``lab_dir``, :data:`TIMED_OUT`
+    when the run was stopped at ``timeout`` seconds before deciding, else :data:`FAILED`."""
     run = run_pytest(
         lab_dir,
         [course.path("grading", module)],
@@ -435,16 +440,19 @@ def _graders_pass(course, module, lab_dir, timeout):
         extra_args=["-x"],  # one failing grader is enough to catch a mutant
         timeout=timeout,
     )
-    return run.finished and bool(run.tests) and not run.not_passed and not run.collect_errors
+    if run.timed_out:
+        return TIMED_OUT
+    passed = run.finished and bool(run.tests) and not run.not_passed and not run.collect_errors
+    return PASSED if passed else FAILED
 
 
-def mutant_survives(course, module, mutant, timeout=120):
-    """Run the module's graders on the mutant; True when every one still passes."""
+def mutant_verdict(course, module, mutant, timeout=120):
+    """Run the module's graders on the mutant: :data:`PASSED` means the mutant survives."""
     with tempfile.TemporaryDirectory(prefix="studyguide-mutant-") as tmp:
         copy_dir = Path(tmp) / "solution"
         _copy_solution(course, module, copy_dir)
         (copy_dir / mutant.relpath).write_text(mutant.text, encoding="utf-8")
-        return _graders_pass(course, module, copy_dir, timeout)
+        return _graders_verdict(course, module, copy_dir, timeout)
 
 
 @dataclass
@@ -456,13 +464,17 @@ class MutationReport:
     caught: list = field(default_factory=list)
     equivalent: list = field(default_factory=list)  # (mutant, reason)
     survived: list = field(default_factory=list)
+    # Undecided: the graders' run hit its time limit (a busy machine, or a mutant that hangs
+    # pytest itself). Not counted as caught; run them again.
+    timed_out: list = field(default_factory=list)
     equivalent_but_caught: list = field(default_factory=list)
     stale_equivalents: list = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def score(self):
-        """Caught mutants over the mutants that can be caught (1.0 when there are none)."""
+        """Caught mutants over the mutants that can be caught (1.0 when there are none);
+        undecided (timed-out) mutants count against it until a re-run decides them."""
         countable = self.total - len(self.equivalent)
         return len(self.caught) / countable if countable else 1.0
 
@@ -483,7 +495,7 @@ def run_mutations(
         return report
     with tempfile.TemporaryDirectory(prefix="studyguide-mutant-base-") as tmp:
         _copy_solution(course, module, Path(tmp) / "solution")
-        if not _graders_pass(course, module, Path(tmp) / "solution", timeout=300):
+        if _graders_verdict(course, module, Path(tmp) / "solution", timeout=300) != PASSED:
             raise ValueError(
                 f"the graders of {module.id} do not all pass on solutions/{module.id}: "
                 "fix that first, every mutant would count as caught"
@@ -491,17 +503,19 @@ def run_mutations(
     done = [0]
 
     def run_one(mutant):
-        alive = mutant_survives(course, module, mutant)
+        verdict = mutant_verdict(course, module, mutant)
         done[0] += 1
         if progress:
-            progress(done[0], len(mutants), mutant, alive)
-        return alive
+            progress(done[0], len(mutants), mutant, verdict)
+        return verdict
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        outcomes = list(pool.map(run_one, mutants))
+        verdicts = list(pool.map(run_one, mutants))
     ids = {m.id for m in mutants}
-    for mutant, alive in zip(mutants, outcomes, strict=True):
-        if not alive:
+    for mutant, verdict in zip(mutants, verdicts, strict=True):
+        if verdict == TIMED_OUT:
+            report.timed_out.append(mutant)
+        elif verdict == FAILED:
             report.caught.append(mutant)
             if mutant.id in equivalents:
                 report.equivalent_but_caught.append(mutant)
@@ -587,7 +601,11 @@ def _details(report):
         lines += ["Equivalent mutants:", ""]
         lines += [f"- `{m.id}`: {reason}" for m, reason in report.equivalent]
         lines.append("")
-    if not report.survived and not report.equivalent:
+    if report.timed_out:
+        lines += ["Undecided mutants (the graders' run hit its time limit; run them again):", ""]
+        lines += [f"- `{m.id}` (line {m.line})" for m in report.timed_out]
+        lines.append("")
+    if not (report.survived or report.equivalent or report.timed_out):
         lines += ["Every mutant is caught.", ""]
     return "\n".join(lines).rstrip("\n")
 

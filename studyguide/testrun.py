@@ -69,6 +69,7 @@ class TestRun:
     output: str = ""
     finished: bool = False
     exitstatus: int | None = None  # pytest's own exit status, from the report
+    timed_out: bool = False  # killed at the run's time limit
 
     @property
     def outcomes(self):
@@ -137,7 +138,8 @@ def run_pytest(lab_dir, test_paths, *, rootdir=None, extra_args=(), timeout=300,
         output = finished.output
         if finished.timed_out:
             output = f"pytest did not finish within {timeout} s\n{output}"
-        run = TestRun(returncode=finished.returncode, output=output)
+        run = TestRun(returncode=finished.returncode, output=output,
+                      timed_out=finished.timed_out)
         if report.exists():
             data = json.loads(report.read_text(encoding="utf-8"))
             run.tests = data["tests"]

@@ -6,8 +6,11 @@ import pytest
 from fixture_course import make_course
 
 from studyguide.mutations import (
+    TIMED_OUT,
+    Mutant,
     MutationReport,
     load_equivalents,
+    mutant_verdict,
     mutants_of_file,
     run_mutations,
     write_report,
@@ -193,3 +196,13 @@ def test_survivors_are_reported_and_equivalents_are_not_counted(tmp_path):
         "bookshelf/__init__.py::create_app.hello::delete: name = name.strip() -> nothing"
     ]
     assert report.score == 0.5
+
+
+def test_a_run_stopped_at_its_time_limit_is_undecided_not_caught(tmp_path):
+    course = make_course(tmp_path / "course")
+    module = course.module("01-hello")
+    relpath = "bookshelf/__init__.py"
+    original = (course.root / "solutions" / "01-hello" / relpath).read_text()
+    slow = Mutant(relpath, 1, "create_app", "call", "x", "y",
+                  text="import time\n\ntime.sleep(30)\n" + original)
+    assert mutant_verdict(course, module, slow, timeout=4) == TIMED_OUT
