@@ -85,6 +85,12 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "grade(points, hint): points and hint of a graded test")
     config.addinivalue_line("markers", "app_config(**settings): extra app configuration")
     config.addinivalue_line("markers", "timeout(seconds): time limit of one test")
+    # The channel enforces a test's time limit and then stops the student's process. The
+    # pytest-timeout plugin reads the same marker and would interrupt the grader first,
+    # leaving the process running with a request unanswered: only the channel keeps time here.
+    timeout_plugin = config.pluginmanager.get_plugin("timeout")
+    if timeout_plugin is not None:
+        config.pluginmanager.unregister(timeout_plugin)
 
 
 def app_settings(request, spec, database_file):

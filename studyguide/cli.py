@@ -177,6 +177,7 @@ def cmd_mutate(args):
     """Run the graders on small bugs put into the solution code; report the ones nobody notices."""
     from .mutations import (
         EQUIVALENTS_FILE,
+        FAILED_BY_TIME_LIMIT,
         PASSED,
         TIMED_OUT,
         format_table,
@@ -190,8 +191,8 @@ def cmd_mutate(args):
 
     def progress(done, total, mutant, verdict):
         if args.verbose:
-            outcome = {PASSED: "SURVIVED", TIMED_OUT: "UNDECIDED (timed out)"}.get(verdict,
-                                                                                "caught")
+            outcome = {PASSED: "SURVIVED", TIMED_OUT: "UNDECIDED (timed out)",
+                       FAILED_BY_TIME_LIMIT: "caught by a time limit"}.get(verdict, "caught")
             print(f"  [{done}/{total}] {outcome}: {mutant.id}", file=sys.stderr, flush=True)
 
     for module in modules:
@@ -209,7 +210,8 @@ def cmd_mutate(args):
         print(
             f"{module.id}: {len(report.caught)} of {report.total} mutants caught, "
             f"{len(report.equivalent)} equivalent, {len(report.survived)} survived, "
-            f"{len(report.timed_out)} undecided: "
+            f"{len(report.timed_out)} undecided "
+            f"({len(report.caught_by_time_limit)} caught only by a time limit): "
             f"score {report.score:.1%} in {report.seconds / 60:.1f} min",
             flush=True,
         )

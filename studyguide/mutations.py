@@ -428,11 +428,16 @@ def _copy_solution(course, module, destination):
 
 #: What the graders say of one lab: all pass, one fails, or the run hit its time limit.
 PASSED, FAILED, TIMED_OUT = "passed", "failed", "timed out"
+FAILED_BY_TIME_LIMIT = "failed by a time limit"
+#: How a grader test that ran out of its own time fails (see ``channel.LabProcess._late``).
+TEST_TIME_LIMIT_MESSAGE = "did not answer within"
 
 
 def _graders_verdict(course, module, lab_dir, timeout):
-    """:data:`PASSED` when every grader of ``module`` passes on ``lab_dir``, :data:`TIMED_OUT`
-    when the run was stopped at ``timeout`` seconds before deciding, else :data:`FAILED`."""
+    """:data:`PASSED` when every grader of ``module`` passes on ``lab_dir``; :data:`TIMED_OUT`
+    when the run was stopped at ``timeout`` seconds; :data:`FAILED_BY_TIME_LIMIT` when the
+    graders that failed did so only because the app did not answer within a test's own limit
+    (a hanging mutant, or a busy machine); else :data:`FAILED`."""
     run = run_pytest(
         lab_dir,
         [course.path("grading", module)],
@@ -443,7 +448,13 @@ def _graders_verdict(course, module, lab_dir, timeout):
     if run.timed_out:
         return TIMED_OUT
     passed = run.finished and bool(run.tests) and not run.not_passed and not run.collect_errors
-    return PASSED if passed else FAILED
+    if passed:
+        return PASSED
+    failures = [t for t in run.tests if t["outcome"] in ("failed", "error")]
+    if failures and not run.collect_errors and all(
+            TEST_TIME_LIMIT_MESSAGE in t.get("message", "") for t in failures):
+        return FAILED_BY_TIME_LIMIT
+    return FAILED
 
 
 def mutant_verdict(course, module, mutant, timeout=120):
@@ -467,6 +478,9 @@ class MutationReport:
     # Undecided: the graders' run hit its time limit (a busy machine, or a mutant that hangs
     # pytest itself). Not counted as caught; run them again.
     timed_out: list = field(default_factory=list)
+    # Caught, but only by a grader's own time limit: a hanging mutant, or a machine so busy
+    # that the app was slow. Counted as caught; listed so a reader can re-run them.
+    caught_by_time_limit: list = field(default_factory=list)
     equivalent_but_caught: list = field(default_factory=list)
     stale_equivalents: list = field(default_factory=list)
     seconds: float = 0.0
@@ -515,8 +529,10 @@ def run_mutations(
     for mutant, verdict in zip(mutants, verdicts, strict=True):
         if verdict == TIMED_OUT:
             report.timed_out.append(mutant)
-        elif verdict == FAILED:
+        elif verdict in (FAILED, FAILED_BY_TIME_LIMIT):
             report.caught.append(mutant)
+            if verdict == FAILED_BY_TIME_LIMIT:
+                report.caught_by_time_limit.append(mutant)
             if mutant.id in equivalents:
                 report.equivalent_but_caught.append(mutant)
         elif mutant.id in equivalents:
@@ -604,6 +620,11 @@ def _details(report):
     if report.timed_out:
         lines += ["Undecided mutants (the graders' run hit its time limit; run them again):", ""]
         lines += [f"- `{m.id}` (line {m.line})" for m in report.timed_out]
+        lines.append("")
+    if report.caught_by_time_limit:
+        lines += ["Caught only by a grader's time limit (a hanging mutant, or a busy machine):",
+                  ""]
+        lines += [f"- `{m.id}` (line {m.line})" for m in report.caught_by_time_limit]
         lines.append("")
     if not (report.survived or report.equivalent or report.timed_out):
         lines += ["Every mutant is caught.", ""]

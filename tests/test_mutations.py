@@ -6,6 +6,7 @@ import pytest
 from fixture_course import make_course
 
 from studyguide.mutations import (
+    FAILED_BY_TIME_LIMIT,
     TIMED_OUT,
     Mutant,
     MutationReport,
@@ -206,3 +207,18 @@ def test_a_run_stopped_at_its_time_limit_is_undecided_not_caught(tmp_path):
     slow = Mutant(relpath, 1, "create_app", "call", "x", "y",
                   text="import time\n\ntime.sleep(30)\n" + original)
     assert mutant_verdict(course, module, slow, timeout=4) == TIMED_OUT
+
+
+def test_a_mutant_caught_only_by_a_graders_time_limit_is_named_so(tmp_path):
+    """The grader's own timeout marker is kept by the channel (not by pytest-timeout, which
+    would interrupt the grader and leave the app running), so the failure says why."""
+    course = make_course(tmp_path / "course")
+    module = course.module("01-hello")
+    graders = course.path("grading", module) / "test_hello_graders.py"
+    graders.write_text(graders.read_text() + "\npytestmark = pytest.mark.timeout(2)\n")
+    relpath = "bookshelf/__init__.py"
+    original = (course.root / "solutions" / "01-hello" / relpath).read_text()
+    block = "        ### BEGIN SOLUTION\n"
+    hanging = original.replace(block, block + "        while True:\n            pass\n")
+    mutant = Mutant(relpath, 1, "create_app.hello", "call", "x", "y", text=hanging)
+    assert mutant_verdict(course, module, mutant, timeout=60) == FAILED_BY_TIME_LIMIT
