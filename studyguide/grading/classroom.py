@@ -230,11 +230,14 @@ def _batches(jobs: dict[str, tuple[Path, str]], workers: int) -> list[list[str]]
 
 def _lab_batches(lab_jobs, workers: int):
     """Group the lab jobs by module, then split each module's students into batches: enough for
-    every worker to have one, at most LAB_BATCH each. Yields (module id, [jobs])."""
+    every worker to have one, at most LAB_BATCH each. Yields (module id, [jobs]), the module
+    with the most graders first."""
     by_module = {}
     for job in lab_jobs:
         by_module.setdefault(job[1], []).append(job)
-    for module_id, jobs in by_module.items():
+    # Later modules first: their labs also run every earlier module's graders, so they are the
+    # longest jobs, and a pool that starts with its longest jobs ends with its workers busy.
+    for module_id, jobs in sorted(by_module.items(), reverse=True):
         size = max(1, min(LAB_BATCH, math.ceil(len(jobs) / max(1, workers))))
         for start in range(0, len(jobs), size):
             yield module_id, jobs[start:start + size]
@@ -249,6 +252,12 @@ def _run_plan(plan, cache, course, course_dir, out_dir, workers, bar, python):
         for module_id, key in plan.key_jobs:
             future = pool.submit(answer_key, course.root, module_id, python)
             futures[future] = ("key", module_id, key)
+        for module_id, jobs in _lab_batches(plan.lab_jobs, workers):
+            labs = {student: lab for student, _, lab, _ in jobs}
+            keys = {student: key for student, _, _, key in jobs}
+            future = pool.submit(grade_lab_batch, course.root, module_id, labs, python)
+            futures[future] = ("labs", module_id, keys)
+        # Notebooks last: one per job, they are the small jobs that fill the pool's end.
         for module_id, jobs in plan.notebook_jobs.items():
             for batch in _batches(jobs, workers):
                 notebooks = {s: jobs[s][0] for s in batch}
@@ -258,11 +267,6 @@ def _run_plan(plan, cache, course, course_dir, out_dir, workers, bar, python):
                     grade_notebook_batch, course_dir, module_id, notebooks, work_dir,
                     lambda s, keys=keys: blobs / keys[s][:2] / f"{keys[s]}.ipynb", ticker)
                 futures[future] = ("notebooks", module_id, (keys, ticker))
-        for module_id, jobs in _lab_batches(plan.lab_jobs, workers):
-            labs = {student: lab for student, _, lab, _ in jobs}
-            keys = {student: key for student, _, _, key in jobs}
-            future = pool.submit(grade_lab_batch, course.root, module_id, labs, python)
-            futures[future] = ("labs", module_id, keys)
         for future in as_completed(futures):
             _collect(plan, cache, futures[future], future.result(), bar)
     shutil.rmtree(work_dir, ignore_errors=True)

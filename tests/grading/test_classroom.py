@@ -30,6 +30,7 @@ from studyguide.grading.classroom import (
     ProgressBar,
     SubmissionError,
     ZipLimits,
+    _lab_batches,
     discover_students,
     ensure_nbgrader_course,
     grade_class,
@@ -192,6 +193,15 @@ def test_gradescope_results_follow_the_course_visibility(tmp_path):
     assert (ann["visibility"], ann["stdout_visibility"]) == ("after_published", "visible")
     hidden = {t["visibility"] for t in ann["tests"] if "not graded" not in t["name"]}
     assert "after_published" in hidden
+
+
+def test_lab_batches_start_with_the_latest_module_and_keep_every_job_once():
+    jobs = [(student, module, Path(student) / module, f"{student}-{module}")
+            for module in ("01-x", "03-z", "02-y") for student in ("ann", "ben", "cy")]
+    batches = list(_lab_batches(jobs, workers=2))
+    assert [module for module, _ in batches] == ["03-z", "03-z", "02-y", "02-y", "01-x", "01-x"]
+    assert sorted(job for _, batch in batches for job in batch) == sorted(jobs)
+    assert all({job[1] for job in batch} == {module} for module, batch in batches)
 
 
 def test_csv_has_one_row_per_student_and_module(tmp_path):
