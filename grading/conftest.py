@@ -57,6 +57,7 @@ from studyguide.grading.channel import (
     LabSpec,
     StudentCrash,
 )
+from studyguide.grading.lab_batch import WARM_LAB_PROCESS
 
 BASE_CONFIG = {"TESTING": True, "SECRET_KEY": "grading"}
 
@@ -389,10 +390,13 @@ def _spec():
 
 
 @pytest.fixture(scope="session")
-def _student_lab():
-    """The student's process, shared by the run's tests (internal)."""
+def _student_lab(pytestconfig):
+    """The student's process, shared by the run's tests (internal). A batch of students
+    (:mod:`studyguide.grading.lab_batch`) hands over the process it already started."""
     with tempfile.TemporaryDirectory(prefix="studyguide-lab-") as scratch:
         lab = _Lab(_spec(), scratch)
+        lab.process = pytestconfig.stash.get(WARM_LAB_PROCESS, None)
+        pytestconfig.stash[WARM_LAB_PROCESS] = None
         try:
             yield lab
         finally:

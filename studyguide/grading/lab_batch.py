@@ -10,7 +10,8 @@ once; then, for each student in turn, this plugin:
 2. runs every grader test against that student's lab with fresh fixtures (the session's
    fixtures are torn down after the student's last test, so nothing of one student reaches the
    next): the grader fixtures read the student's :class:`LabSpec` when the session fixture is
-   set up, and the process of step 1, already warm, answers the first test;
+   set up, and the process of step 1, already warm, answers the first test (the batch leaves
+   it in ``config.stash[WARM_LAB_PROCESS]``, where the session fixture takes it);
 3. writes the student's report with the one report plugin (:mod:`studyguide.pytest_report`),
    kills whatever is left of the student's processes and cgroups, and goes on.
 
@@ -34,8 +35,9 @@ from studyguide.grading.channel import SPEC_VARIABLE, LabSpec
 from studyguide.grading.runner import start_lab
 from studyguide.pytest_report import _Report
 
-#: The session fixture of ``grading/conftest.py`` holding the student's process.
-LAB_FIXTURE = "_student_lab"
+#: Where the batch leaves the student's lab server, started and imported, for the grader
+#: fixtures (``config.stash``): their session fixture takes it instead of starting another.
+WARM_LAB_PROCESS = pytest.StashKey()
 
 
 def pytest_addoption(parser):
@@ -57,7 +59,6 @@ class BatchLoop:
         self.jobs = json.loads(Path(path).read_text(encoding="utf-8"))
         self.collect_reports = []
         self.report = None  # the report of the student being graded
-        self.warm = None  # that student's lab server, started and imported, not yet used
 
     def pytest_collectreport(self, report):
         if report.failed:
@@ -66,16 +67,6 @@ class BatchLoop:
     def pytest_runtest_logreport(self, report):
         if self.report is not None:
             self.report.pytest_runtest_logreport(report)
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_fixture_setup(self, fixturedef, request):
-        """Hand the warm lab server to the grader fixtures' session fixture."""
-        value = yield
-        if fixturedef.argname == LAB_FIXTURE and self.warm is not None:
-            if getattr(value, "process", False) is None:
-                value.process = self.warm
-                self.warm = None
-        return value
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session):
@@ -101,18 +92,20 @@ class BatchLoop:
         report = self._new_report(session, job)
         status = {"preflight": None, "timed_out": False}
         started = time.monotonic()
+        stash = session.config.stash
         try:
             if job["preflight"]:
-                self.warm, status["preflight"] = start_lab(spec, job["scratch"],
-                                                           job["import_seconds"])
+                stash[WARM_LAB_PROCESS], status["preflight"] = start_lab(
+                    spec, job["scratch"], job["import_seconds"])
             if status["preflight"] is None:
                 self.report = report
                 status["timed_out"] = self._run_items(session, job["wall_seconds"])
         finally:
             self.report = None
-            if self.warm is not None:
-                self.warm.close()
-                self.warm = None
+            unused = stash.get(WARM_LAB_PROCESS, None)
+            if unused is not None:
+                unused.close()
+            stash[WARM_LAB_PROCESS] = None
             sandbox.remove_cgroups(spec.cgroup_tag)
         failed = any(t["outcome"] in ("failed", "error") for t in report.tests.values())
         report.pytest_sessionfinish(session, 1 if failed else (0 if report.tests else 5))
