@@ -1,0 +1,183 @@
+"""A cache of rendered list pages that never serves a page of old data.
+
+Building a page of 20 books costs the database queries, the schema's dump and 80 links; sending
+one already built costs almost nothing. The hard part is knowing when a built page is out of
+date, in every worker process at once. A time limit (a TTL) only guesses: for its whole length
+every worker may serve a list without the book a client has just created. This module knows:
+
+* The database holds one number, ``data_version.version``. Every transaction that writes a
+  book, author, review or user also adds one to it, *in the same transaction*
+  (``bump_version``), so the new number is committed, or rolled back, together with the data.
+* A worker reads the version *first*, then builds the page, and keeps the page under the version
+  it read. Whatever the page shows is at least as new as that version: a reader who sees a
+  version also sees every write that led to it, since both were committed at once.
+* A request asks for the page kept under the *current* version. After any write, in any process,
+  the version is new, so no page built before it is ever found again (old ones age out).
+
+The key holds everything else the body depends on: the URL with its query string, the root the
+links are built from, and who asks (their id and role decide the action links). The price is one
+small query per cached request (``SELECT version``) and one ``UPDATE`` per writing transaction.
+
+Writes that do not go through the app's session (SQL typed into ``psql``, another program, a
+restored backup, a migration that changes rows) do not bump the version: bump it by hand with
+``UPDATE data_version SET version = version + 1``, or restart the app, which empties the cache.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+
+from flask import current_app, g, request
+from flask_login import current_user
+from sqlalchemy import event, insert, select, update
+
+from .db import db
+from .models import DataVersion
+
+# The list endpoints whose GET answers are kept. Their bodies depend only on the data, the URL
+# and who asks; one-item answers are cheap already.
+CACHED_ENDPOINTS = frozenset({"books", "books_by_author", "authors", "reviews"})
+# The headers a kept page is sent with again; the others (cookies, length, date) are per answer.
+CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
+
+
+class PageCache:
+    """At most ``size`` rendered pages, the least recently used dropped first.
+
+    One instance serves every thread of a worker process (gunicorn's gthread), so every access
+    holds a lock.
+    """
+
+    def __init__(self, size):
+        self.size = size
+        self._pages = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        """The page kept under ``key``, or None."""
+        with self._lock:
+            page = self._pages.get(key)
+            if page is not None:
+                self._pages.move_to_end(key)
+            return page
+
+    def put(self, key, page):
+        """Keep ``page`` under ``key``, dropping the least recently used page when full."""
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def __len__(self):
+        with self._lock:
+            return len(self._pages)
+
+
+# --- the version stamp ---------------------------------------------------------------------
+
+
+def first_version():
+    """The version a new ``data_version`` row starts from: the clock in microseconds.
+
+    A table built again (``flask init-db`` after dropping it, a new test database) starts above
+    any version an older table of the same process reached, so no kept page matches it.
+    """
+    return time.time_ns() // 1000
+
+
+def insert_first_version(table, connection, **kw):
+    """Give a just-created ``data_version`` table its one row (``db.create_all()`` calls this)."""
+    connection.execute(insert(table).values(id=1, version=first_version()))
+
+
+def current_version():
+    """The data version, read in the request's transaction; None when the row is missing."""
+    return db.session.scalar(select(DataVersion.version).where(DataVersion.id == 1))
+
+
+def bump_version(session):
+    """Add one to the version in ``session``'s transaction: it commits or rolls back with it."""
+    # A Core UPDATE on the session's connection: it runs inside the flush without flushing.
+    table = DataVersion.__table__
+    session.connection().execute(
+        update(table).where(table.c.id == 1).values(version=table.c.version + 1)
+    )
+
+
+def changes_data(session):
+    """Whether the coming flush inserts, updates or deletes any row of the models."""
+    return bool(
+        session.new
+        or session.deleted
+        or any(session.is_modified(row) for row in session.dirty)
+    )
+
+
+def bump_before_flush(session, flush_context, instances):
+    """Session event: a flush that writes rows bumps the version first.
+
+    Before the rows, so every writer takes the version row's lock in the same order.
+    """
+    if changes_data(session):
+        bump_version(session)
+
+
+def bump_on_bulk_statement(orm_execute_state):
+    """Session event: ``session.execute(update(...))`` and friends write without a flush."""
+    if orm_execute_state.is_insert or orm_execute_state.is_update or orm_execute_state.is_delete:
+        bump_version(orm_execute_state.session)
+
+
+# --- serving and keeping pages ---------------------------------------------------------------
+
+
+def page_key(version):
+    """Everything a cached page's body depends on besides the data: URL, link root, caller."""
+    if current_user.is_authenticated:
+        caller = (current_user.id, current_user.role)
+    else:
+        caller = None
+    return (version, caller, request.root_url, request.path, request.query_string)
+
+
+def serve_cached_page():
+    """Before a GET of a cached list: answer with the kept page, or note where to keep this one."""
+    cache = current_app.extensions.get("page_cache")
+    if cache is None or request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
+        return None
+    version = current_version()
+    if version is None:
+        return None
+    key = page_key(version)
+    page = cache.get(key)
+    if page is not None:
+        body, headers = page
+        return current_app.response_class(body, status=200, headers=headers)
+    g.page_cache_key = key
+    return None
+
+
+def keep_page(response):
+    """After a cached list was built: keep it under the key ``serve_cached_page`` chose."""
+    key = g.pop("page_cache_key", None)
+    if key is not None and response.status_code == 200 and not response.is_streamed:
+        headers = [(name, response.headers[name]) for name in CACHED_HEADERS
+                   if name in response.headers]
+        current_app.extensions["page_cache"].put(key, (response.get_data(), headers))
+    return response
+
+
+def init_app(app):
+    """Bump the version on every write; with ``PAGE_CACHE_SIZE`` > 0, cache the list pages."""
+    if not event.contains(DataVersion.__table__, "after_create", insert_first_version):
+        event.listen(DataVersion.__table__, "after_create", insert_first_version)
+    # On db.session, that is on the class of every session Flask-SQLAlchemy makes: every app.
+    if not event.contains(db.session, "before_flush", bump_before_flush):
+        event.listen(db.session, "before_flush", bump_before_flush)
+        event.listen(db.session, "do_orm_execute", bump_on_bulk_statement)
+    size = app.config["PAGE_CACHE_SIZE"]
+    if size > 0:
+        app.extensions["page_cache"] = PageCache(size)
+        app.before_request(serve_cached_page)
+        app.after_request(keep_page)
