@@ -29,7 +29,7 @@ from collections import OrderedDict
 
 from flask import current_app, g, request
 from flask_login import current_user
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import create_engine, event, insert, select, update
 
 from .db import db
 from .models import DataVersion
@@ -37,6 +37,8 @@ from .models import DataVersion
 # The list endpoints whose GET answers are kept. Their bodies depend only on the data, the URL
 # and who asks; one-item answers are cheap already.
 CACHED_ENDPOINTS = frozenset({"books", "books_by_author", "authors", "reviews"})
+# The one query a cached request costs, built once (it is the same for every request).
+VERSION_QUERY = select(DataVersion.__table__.c.version).where(DataVersion.__table__.c.id == 1)
 # The headers a kept page is sent with again; the others (cookies, length, date) are per answer.
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
 
@@ -92,8 +94,28 @@ def insert_first_version(table, connection, **kw):
 
 
 def current_version():
-    """The data version, read in the request's transaction; None when the row is missing."""
-    return db.session.scalar(select(DataVersion.version).where(DataVersion.id == 1))
+    """The data version as committed right now; None when the row is missing.
+
+    Read on a connection in autocommit mode (``version_engine``): one round trip to the
+    database, with no BEGIN and no ROLLBACK around it. The page is built afterwards, by
+    statements that see this version's data or newer, never older (PostgreSQL's READ COMMITTED
+    and SQLite alike).
+    """
+    engine = current_app.extensions.get("page_cache_engine") or db.engine
+    with engine.connect() as connection:
+        return connection.scalar(VERSION_QUERY)
+
+
+def version_engine(app):
+    """A second engine on the app's database whose connections run each statement on its own.
+
+    It has a pool of its own, with nothing to roll back when a connection goes back to it. (An
+    in-memory SQLite database is private to its connection: this engine finds no version row
+    there, and nothing is cached.)
+    """
+    with app.app_context():
+        url = db.engine.url
+    return create_engine(url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None)
 
 
 def bump_version(session):
@@ -179,5 +201,6 @@ def init_app(app):
     size = app.config["PAGE_CACHE_SIZE"]
     if size > 0:
         app.extensions["page_cache"] = PageCache(size)
+        app.extensions["page_cache_engine"] = version_engine(app)
         app.before_request(serve_cached_page)
         app.after_request(keep_page)

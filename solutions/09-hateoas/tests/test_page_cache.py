@@ -11,7 +11,7 @@ from bookshelf import create_app, crud
 from bookshelf.db import db
 from bookshelf.models import Book, Review
 from bookshelf.page_cache import PageCache, current_version
-from sqlalchemy import delete, event, update
+from sqlalchemy import Engine, delete, event, update
 
 
 def body(response):
@@ -35,20 +35,18 @@ def app_on(app, **config):
 
 
 @contextlib.contextmanager
-def counted_statements(app):
-    """Count the SQL statements ``app`` sends while the block runs: yields a list of them."""
-    with app.app_context():
-        engine = db.engine
+def counted_statements():
+    """Collect the SQL statements every engine sends while the block runs (yields the list)."""
     statements = []
 
     def count(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(Engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        event.remove(Engine, "before_cursor_execute", count)
 
 
 def version_of(app):
@@ -88,7 +86,7 @@ def truth(app):
 def test_a_repeated_list_is_served_with_one_query(app, client, library):
     first = client.get("/books?page=1&per_page=2")
     assert first.status_code == 200, body(first)
-    with counted_statements(app) as statements:
+    with counted_statements() as statements:
         again = client.get("/books?page=1&per_page=2")
     assert statements == [statements[0]] and "data_version" in statements[0], statements
     assert again.get_data() == first.get_data()
@@ -117,7 +115,7 @@ def test_page_cache_size_zero_turns_caching_off(app, library):
     uncached = app_on(app, PAGE_CACHE_SIZE=0)
     client = uncached.test_client()
     client.get("/books")
-    with counted_statements(uncached) as statements:
+    with counted_statements() as statements:
         client.get("/books")
     assert not any("data_version" in statement for statement in statements), statements
     assert len(statements) >= 2, statements
