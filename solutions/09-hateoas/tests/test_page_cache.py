@@ -83,12 +83,14 @@ def truth(app):
     return app_on(app, PAGE_CACHE_SIZE=0).test_client()
 
 
-def test_a_repeated_list_is_served_with_one_query(app, client, library):
+def test_a_repeated_list_is_sent_again_without_building_it(app, client, library):
     first = client.get("/books?page=1&per_page=2")
     assert first.status_code == 200, body(first)
     with counted_statements() as statements:
         again = client.get("/books?page=1&per_page=2")
-    assert statements == [statements[0]] and "data_version" in statements[0], statements
+    # No count and no page of rows: only the version, read on a plain cursor, which SQLAlchemy
+    # does not see.
+    assert statements == [], statements
     assert again.get_data() == first.get_data()
     for header in ("Content-Type", "Link", "X-Total-Count"):
         assert again.headers.get(header) == first.headers.get(header), header
