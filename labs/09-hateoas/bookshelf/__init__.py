@@ -21,10 +21,11 @@ def create_app(test_config=None):
     # app the client's scheme, so url_for(..., _external=True) and redirects say https://.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
-    from . import auth, db, errors
+    from . import auth, db, errors, page_cache
     from .validation import IdConverter
 
     db.init_app(app)
+    page_cache.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     # Must be set before the routes are added, which look the converter up by name.
