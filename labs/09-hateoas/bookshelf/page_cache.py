@@ -95,8 +95,8 @@ def insert_first_version(table, connection, **kw):
 
 
 def current_version():
-    """The data version as committed right now; None when the row is missing (or the engine's
-    database has no such table: then nothing is cached).
+    """The data version as committed right now, or None when it cannot be read (no row, no
+    table, no database): then the request is answered without the cache.
 
     Read in autocommit mode, on ``version_engine``: one round trip to the database, with no
     BEGIN and no ROLLBACK around it. The page is built afterwards, by statements that see this
@@ -113,9 +113,9 @@ def current_version():
         cursor = connection.cursor()
         cursor.execute(VERSION_SQL)
         row = cursor.fetchone()
-    except Exception:
-        connection.invalidate()  # a broken connection must not go back to the pool
-        raise
+    except engine.dialect.loaded_dbapi.Error:  # the driver's errors, whatever the database
+        connection.invalidate()  # a connection in doubt does not go back to the pool
+        return None
     finally:
         connection.close()
     return None if row is None else row[0]
