@@ -9,15 +9,17 @@ every worker may serve a list without the book a client has just created. This m
 * The database holds one number, ``data_version.version``. Every transaction that writes a
   book, author, review or user also adds one to it, *in the same transaction*
   (``bump_version``), so the new number is committed, or rolled back, together with the data.
-* A worker reads the version *first*, then builds the page, and keeps the page under the version
+* A worker reads the version *first*, then builds the page, and keeps the page with the version
   it read. Whatever the page shows is at least as new as that version: a reader who sees a
   version also sees every write that led to it, since both were committed at once.
-* A request asks for the page kept under the *current* version. After any write, in any process,
-  the version is new, so no page built before it is ever found again (old ones age out).
+* A kept page is sent only while its version is the *current* one. After any write, in any
+  process, the version is new, so no page built before it is ever sent again.
 
-The key holds everything else the body depends on: the URL with its query string, the root the
-links are built from, and who asks (their id and role decide the action links). The price is one
-small query per cached request (``SELECT version``) and one ``UPDATE`` per writing transaction.
+A page is kept for its *place*: the URL exactly as received (script root, path, query string;
+the hrefs are paths under the script root) and who asks (their id and role decide the action
+links). Pages for nobody logged in are sent by ``AnonymousPages`` before Flask even builds a
+request. The price is one small query per cached request (``SELECT version``) and one ``UPDATE``
+per writing transaction.
 
 Writes that do not go through the app's session (SQL typed into ``psql``, another program, a
 restored backup, a migration that changes rows) do not bump the version: bump it by hand with
@@ -27,6 +29,7 @@ restored backup, a migration that changes rows) do not bump the version: bump it
 import threading
 import time
 from collections import OrderedDict
+from typing import NamedTuple
 
 from flask import current_app, g, request
 from flask_login import current_user
@@ -42,10 +45,21 @@ CACHED_ENDPOINTS = frozenset({"books", "books_by_author", "authors", "reviews"})
 VERSION_SQL = "SELECT version FROM data_version WHERE id = 1"
 # The headers a kept page is sent with again; the others (cookies, length, date) are per answer.
 CACHED_HEADERS = ("Content-Type", "Link", "X-Total-Count")
+# Where AnonymousPages leaves the version it read, for the page Flask then builds.
+VERSION_KEY = "bookshelf.data_version"
+
+
+class Page(NamedTuple):
+    """A rendered answer and the data version it was built from."""
+
+    version: int
+    body: bytes
+    headers: list
 
 
 class PageCache:
-    """At most ``size`` rendered pages, the least recently used dropped first.
+    """The latest page of at most ``size`` places (a URL asked by one caller), the least
+    recently used dropped first.
 
     One instance serves every thread of a worker process (gunicorn's gthread), so every access
     holds a lock.
@@ -56,19 +70,19 @@ class PageCache:
         self._pages = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key):
-        """The page kept under ``key``, or None."""
+    def get(self, place):
+        """The page kept for ``place``, or None."""
         with self._lock:
-            page = self._pages.get(key)
+            page = self._pages.get(place)
             if page is not None:
-                self._pages.move_to_end(key)
+                self._pages.move_to_end(place)
             return page
 
-    def put(self, key, page):
-        """Keep ``page`` under ``key``, dropping the least recently used page when full."""
+    def put(self, place, page):
+        """Keep ``page`` for ``place``, dropping the least recently used place when full."""
         with self._lock:
-            self._pages[key] = page
-            self._pages.move_to_end(key)
+            self._pages[place] = page
+            self._pages.move_to_end(place)
             while len(self._pages) > self.size:
                 self._pages.popitem(last=False)
 
@@ -96,16 +110,21 @@ def insert_first_version(table, connection, **kw):
 
 def current_version():
     """The data version as committed right now, or None when it cannot be read (no row, no
-    table, no database): then the request is answered without the cache.
-
-    Read in autocommit mode, on ``version_engine``: one round trip to the database, with no
-    BEGIN and no ROLLBACK around it. The page is built afterwards, by statements that see this
-    version's data or newer, never older (PostgreSQL's READ COMMITTED and SQLite alike).
-    """
+    table, no database): then the request is answered without the cache."""
     engine = current_app.extensions.get("page_cache_engine")
     if engine is None:  # caching is off; the version is still there to read
         with db.engine.connect() as connection:
             return connection.scalar(text(VERSION_SQL))
+    return read_version(engine)
+
+
+def read_version(engine):
+    """The version, read in autocommit mode on ``engine`` (``version_engine``): one round trip
+    to the database, with no BEGIN and no ROLLBACK around it.
+
+    A page built after this read sees this version's data or newer, never older (PostgreSQL's
+    READ COMMITTED and SQLite alike).
+    """
     # A plain DB-API cursor: every cached request pays for this statement, and a cursor costs
     # about half the CPU time of a SQLAlchemy Connection for it.
     connection = engine.raw_connection()
@@ -169,40 +188,79 @@ def bump_on_bulk_statement(orm_execute_state):
 # --- serving and keeping pages ---------------------------------------------------------------
 
 
-def page_key(version):
-    """Everything a cached page's body depends on besides the data: URL, link root, caller."""
+def place_of(environ, caller):
+    """Where a page belongs: who asks, and the URL exactly as the server received it (script
+    root, path, query string), since the hrefs of a page are paths under its script root."""
+    return (
+        caller,
+        environ.get("SCRIPT_NAME", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+    )
+
+
+def current_caller():
+    """Who asks, as far as a list's body can tell: their id and role (they decide the action
+    links), or None for nobody logged in."""
     if current_user.is_authenticated:
-        caller = (current_user.id, current_user.role)
-    else:
-        caller = None
-    # Hrefs are paths: only the script root (a proxy's mount point) changes them, not the host.
-    return (version, caller, request.script_root, request.path, request.query_string)
+        return (current_user.id, current_user.role)
+    return None
+
+
+class AnonymousPages:
+    """WSGI middleware in front of Flask: a GET without a cookie is nobody logged in, so a page
+    kept for nobody can be sent before Flask even builds a request.
+
+    With no page kept for the URL it costs nothing; with one, one version read. When the version
+    has moved on, Flask builds the page, reusing the version read here.
+    """
+
+    def __init__(self, wsgi_app, cache, engine):
+        self.wsgi_app = wsgi_app
+        self.cache = cache
+        self.engine = engine
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") == "GET" and "HTTP_COOKIE" not in environ:
+            page = self.cache.get(place_of(environ, None))
+            if page is not None:
+                version = read_version(self.engine)
+                if version == page.version:
+                    # The page of nobody logged in: it varies with the Cookie header, as Flask
+                    # says in every answer that looked at the session.
+                    extra = [("Vary", "Cookie"), ("Content-Length", str(len(page.body)))]
+                    start_response("200 OK", [*page.headers, *extra])
+                    return [page.body]
+                environ[VERSION_KEY] = version
+        return self.wsgi_app(environ, start_response)
 
 
 def serve_cached_page():
-    """Before a GET of a cached list: answer with the kept page, or note where to keep this one."""
-    cache = current_app.extensions.get("page_cache")
-    if cache is None or request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
+    """Before a GET of a cached list: answer with the kept page when its version is the current
+    one; otherwise note where to keep the page this request builds."""
+    if request.method != "GET" or request.endpoint not in CACHED_ENDPOINTS:
         return None
-    version = current_version()
+    # Read before the page is built (or by AnonymousPages, earlier still).
+    version = request.environ.get(VERSION_KEY) or current_version()
     if version is None:
         return None
-    key = page_key(version)
-    page = cache.get(key)
-    if page is not None:
-        body, headers = page
-        return current_app.response_class(body, status=200, headers=headers)
-    g.page_cache_key = key
+    place = place_of(request.environ, current_caller())
+    page = current_app.extensions["page_cache"].get(place)
+    if page is not None and page.version == version:
+        return current_app.response_class(page.body, status=200, headers=page.headers)
+    g.page_cache_place = (place, version)
     return None
 
 
 def keep_page(response):
-    """After a cached list was built: keep it under the key ``serve_cached_page`` chose."""
-    key = g.pop("page_cache_key", None)
-    if key is not None and response.status_code == 200 and not response.is_streamed:
+    """After a cached list was built: keep it for the place and version noted before."""
+    noted = g.pop("page_cache_place", None)
+    if noted is not None and response.status_code == 200 and not response.is_streamed:
+        place, version = noted
         headers = [(name, response.headers[name]) for name in CACHED_HEADERS
                    if name in response.headers]
-        current_app.extensions["page_cache"].put(key, (response.get_data(), headers))
+        page = Page(version, response.get_data(), headers)
+        current_app.extensions["page_cache"].put(place, page)
     return response
 
 
@@ -216,7 +274,8 @@ def init_app(app):
         event.listen(db.session, "do_orm_execute", bump_on_bulk_statement)
     size = app.config["PAGE_CACHE_SIZE"]
     if size > 0:
-        app.extensions["page_cache"] = PageCache(size)
-        app.extensions["page_cache_engine"] = version_engine(app)
+        cache = app.extensions["page_cache"] = PageCache(size)
+        engine = app.extensions["page_cache_engine"] = version_engine(app)
         app.before_request(serve_cached_page)
         app.after_request(keep_page)
+        app.wsgi_app = AnonymousPages(app.wsgi_app, cache, engine)

@@ -93,7 +93,20 @@ def test_a_repeated_list_is_sent_again_without_building_it(app, client, library)
     # does not see.
     assert statements == [], statements
     assert again.get_data() == first.get_data()
-    for header in ("Content-Type", "Link", "X-Total-Count"):
+    for header in ("Content-Type", "Link", "X-Total-Count", "Vary", "Content-Length"):
+        assert again.headers.get(header) == first.headers.get(header), header
+
+
+def test_a_logged_in_caller_gets_their_kept_page_too(app, client, library):
+    log_in(client, "boss")
+    first = client.get("/reviews")
+    assert first.status_code == 200, body(first)
+    with counted_statements() as statements:
+        again = client.get("/reviews")
+    # Loading the caller from the session is all the database work left.
+    assert len(statements) == 1 and "FROM users" in statements[0], statements
+    assert again.get_data() == first.get_data()
+    for header in ("Content-Type", "Link", "X-Total-Count", "Vary"):
         assert again.headers.get(header) == first.headers.get(header), header
 
 
@@ -151,17 +164,21 @@ WRITES = [
 def test_a_write_through_the_api_is_seen_in_the_next_list(
     app, client, truth, library, list_url, method, url, json
 ):
+    # The boss, and nobody logged in (whose pages are sent before Flask builds a request).
+    anonymous, anonymous_truth = app.test_client(), app_on(app, PAGE_CACHE_SIZE=0).test_client()
     log_in(client, "boss")
     log_in(truth, "boss")
-    before = client.get(list_url)
-    assert client.get(list_url).get_data() == before.get_data()  # now a kept page
+    before = {each: each.get(list_url) for each in (client, anonymous)}
+    for each, answer in before.items():
+        assert each.get(list_url).get_data() == answer.get_data()  # now a kept page
     version = version_of(app)
     answer = client.open(url.format(**library), method=method, json=json)
     assert answer.status_code in (200, 201, 204), body(answer)
     assert version_of(app) > version
-    after = client.get(list_url)
-    assert after.get_data() != before.get_data(), f"{list_url} did not change: {body(after)}"
-    assert after.get_data() == truth.get(list_url).get_data(), body(after)
+    for each, fresh in ((client, truth), (anonymous, anonymous_truth)):
+        after = each.get(list_url)
+        assert after.get_data() != before[each].get_data(), f"{list_url} unchanged: {body(after)}"
+        assert after.get_data() == fresh.get(list_url).get_data(), body(after)
 
 
 def test_signup_and_role_changes_bump_the_version(app, client, library):
@@ -262,19 +279,22 @@ def test_a_reviewer_gets_the_links_of_their_own_reviews(app, client, truth, libr
 
 def test_two_apps_on_one_database_never_serve_a_stale_page(app, client, library, auth):
     # Two workers: each keeps its own pages; a write through either must reach both.
-    other_client = app_on(app).test_client()
+    other = app_on(app)
+    other_client = other.test_client()
+    # Readers logged in and readers with no cookie, on each app.
+    readers = [client, other_client, app.test_client(), other.test_client()]
     auth.create("libby", "librarian")
     log_in(client, "libby")
     log_in(other_client, "libby")
     for round_number in range(3):
-        for writer, reader in ((client, other_client), (other_client, client)):
-            reader.get("/books?per_page=100")
-            writer.get("/books?per_page=100")
+        for writer in (client, other_client):
+            for reader in readers:
+                reader.get("/books?per_page=100")
             title = f"Written in round {round_number}"
             response = writer.post("/books", json={"title": title, "author_id": 1})
             assert response.status_code == 201, body(response)
-            for each in (reader, writer):
-                titles = [book["title"] for book in each.get("/books?per_page=100").get_json()]
+            for reader in readers:
+                titles = [book["title"] for book in reader.get("/books?per_page=100").get_json()]
                 assert title in titles, titles
 
 
