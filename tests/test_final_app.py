@@ -245,11 +245,11 @@ def answering_pid(server_port, client_port):
     return None
 
 
-def list_from_every_worker(port, workers):
-    """GET the list on new connections until each worker has answered; {pid: titles}."""
+def list_from_every_worker(port, workers, cookie=None):
+    """GET the list on new connections until each worker has answered; {pid: [titles...]}."""
     seen = {}
     for _ in range(MAX_TRIES):
-        pid, status, _, data = request("GET", port, LIST)
+        pid, status, _, data = request("GET", port, LIST, cookie=cookie)
         assert status == 200, data
         if pid in workers:
             titles = [book["title"] for book in json.loads(data)]
@@ -269,14 +269,15 @@ def test_two_gunicorn_workers_never_serve_a_stale_list(postgres_server, tmp_path
         flask_command(["create-user", LIBRARIAN[0], "--role", "librarian",
                        "--password", LIBRARIAN[1]], env)
         with blueprint_gunicorn(env, tmp_path / "gunicorn.log") as (port, workers):
-            # Both workers keep the empty list...
-            for answers in list_from_every_worker(port, workers).values():
-                assert answers[0] == [], answers
             _, status, headers, data = request(
                 "POST", port, "/auth/login", {"username": LIBRARIAN[0], "password": LIBRARIAN[1]}
             )
             assert status == 200, data
             cookie = headers["Set-Cookie"].split(";", 1)[0]
+            # Both workers keep the empty list, for nobody and for the librarian...
+            for caller in (None, cookie):
+                for answers in list_from_every_worker(port, workers, caller).values():
+                    assert answers[0] == [], answers
             # ...then writes reach the list of both, whichever worker took the write.
             changes = [
                 ("POST", "/books", {"title": "Kindred", "author": "Octavia E. Butler"}, "Kindred"),
@@ -286,8 +287,9 @@ def test_two_gunicorn_workers_never_serve_a_stale_list(postgres_server, tmp_path
             for method, path, body, title in changes:
                 _, status, _, data = request(method, port, path, body, cookie)
                 assert status in (200, 201), data
-                for pid, answers in list_from_every_worker(port, workers).items():
-                    stale = [titles for titles in answers if title not in titles]
-                    assert not stale, f"worker {pid} served a list without {title!r}: {stale}"
+                for caller in (None, cookie):
+                    for pid, answers in list_from_every_worker(port, workers, caller).items():
+                        stale = [titles for titles in answers if title not in titles]
+                        assert not stale, f"worker {pid} served a list without {title!r}: {stale}"
     finally:
         postgres_server.drop_database(url)
