@@ -212,7 +212,8 @@ class AnonymousPages:
     kept for nobody can be sent before Flask even builds a request.
 
     With no page kept for the URL it costs nothing; with one, one version read. When the version
-    has moved on, Flask builds the page, reusing the version read here.
+    has moved on, Flask builds the page, reusing the version read here. (This app knows its users
+    by the session cookie only; an app that also took tokens in a header would check it here.)
     """
 
     def __init__(self, wsgi_app, cache, engine):
