@@ -20,9 +20,10 @@ links). Pages for nobody logged in are sent by ``AnonymousPages`` before Flask e
 request. The price is one small query per cached request (``SELECT version``) and one ``UPDATE``
 per writing transaction.
 
-Writes that do not go through the app's session (SQL typed into ``psql``, another program, a
-restored backup, a migration that changes rows) do not bump the version: bump it by hand with
-``UPDATE data_version SET version = version + 1``, or restart the app, which empties the cache.
+Writes that do not go through the app's session and models (raw SQL, even through the session;
+SQL typed into ``psql``, another program, a restored backup, a migration that changes rows) do
+not bump the version: bump it by hand with ``UPDATE data_version SET version = version + 1``, or
+restart the app, which empties the cache.
 """
 
 import threading
