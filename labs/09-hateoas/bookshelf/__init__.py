@@ -17,14 +17,12 @@ def create_app(test_config=None):
     from . import config
 
     config.configure(app, test_config)
-    # Render's proxy ends HTTPS and forwards plain HTTP; its X-Forwarded-Proto header tells the
-    # app the client's scheme, so url_for(..., _external=True) and redirects say https://.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
-    from . import auth, db, errors
+    from . import auth, db, errors, page_cache
     from .validation import IdConverter
 
     db.init_app(app)
+    page_cache.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
     # Must be set before the routes are added, which look the converter up by name.
@@ -37,4 +35,8 @@ def create_app(test_config=None):
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(frontend.bp)
+    # Render's proxy ends HTTPS and forwards plain HTTP; its X-Forwarded-Proto header tells the
+    # app the client's scheme, so url_for(..., _external=True) and redirects say https://.
+    # Last, so it runs first: everything behind it (the page cache too) sees the client's request.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     return app

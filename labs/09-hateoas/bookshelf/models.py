@@ -8,7 +8,7 @@ review carries data (a rating and a text), not only the two foreign keys.
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -85,7 +85,10 @@ class Book(db.Model):
     title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
     year: Mapped[int | None]
     isbn: Mapped[str | None] = mapped_column(String(ISBN_LENGTH), unique=True)
-    author_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
+    # Indexed: "the books of this author" (?author_id=, an author's page) finds them directly.
+    author_id: Mapped[int] = mapped_column(
+        ForeignKey("authors.id", ondelete="CASCADE"), index=True
+    )
     author: Mapped[Author] = relationship(back_populates="books")
     reviews: Mapped[list["Review"]] = relationship(
         back_populates="book", cascade="all, delete-orphan", order_by="Review.id"
@@ -215,3 +218,17 @@ class Review(db.Model):
         """A body is text or None."""
         return check_field(key, value, free_text)
 
+
+class DataVersion(db.Model):
+    """One row whose ``version`` changes in every transaction that changes the data above.
+
+    page_cache.py keeps rendered pages under the version they were built from, and bumps it
+    in the same transaction as each write, so a page of old data is never found again.
+    """
+
+    __tablename__ = "data_version"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # BigInteger: it starts from the clock in microseconds (see page_cache.first_version).
+    version: Mapped[int] = mapped_column(BigInteger)

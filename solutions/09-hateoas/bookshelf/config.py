@@ -87,6 +87,9 @@ def configure(app, test_config=None):
         # Werkzeug's strong default. Tests may pick a cheap one such as "pbkdf2:sha256:1000":
         # they hash hundreds of passwords, and scrypt is slow on purpose.
         PASSWORD_HASH_METHOD="scrypt",
+        # How many rendered list pages each process keeps (page_cache.py); 0 turns caching off.
+        # FLASK_PAGE_CACHE_SIZE=0 in the environment does the same on a server.
+        PAGE_CACHE_SIZE=256,
     )
     app.config.from_prefixed_env()
     from_environment(app.config)
