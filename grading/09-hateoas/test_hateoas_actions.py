@@ -5,6 +5,8 @@ when the current user may take the action: the links show what the permission ch
 allow, no more and no less.
 """
 
+from urllib.parse import urlsplit
+
 import pytest
 
 pytestmark = pytest.mark.app_config(PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")
@@ -70,6 +72,20 @@ def actions_seen(client, url):
         for relation, found in links.items()
         if isinstance(found, dict) and found.get("method")
     }
+
+
+def links_seen(client, url):
+    """Every link of the resource at ``url`` as {rel: (path, method or "GET")}."""
+    response = client.get(url)
+    assert response.status_code == 200, f"GET {url}: {body(response)}"
+    links = response.get_json().get("_links") or {}
+    assert "self" in links, f"GET {url}: no _links with self in {body(response)}"
+    seen = {}
+    for relation, found in links.items():
+        path = urlsplit(found.get("href", "")) if isinstance(found, dict) else None
+        method = found.get("method", "GET").upper() if isinstance(found, dict) else None
+        seen[relation] = (path and path.path + (f"?{path.query}" if path.query else ""), method)
+    return seen
 
 
 # (URL, person, the action links they must see as {relation: method}).
@@ -147,3 +163,39 @@ def test_the_writer_can_follow_the_edit_link_of_their_review(client, runner):
     response = client.open(edit["href"], method=edit["method"], json={"rating": 2})
     assert response.status_code == 200, body(response)
     assert response.get_json()["rating"] == 2, body(response)
+
+
+# (URL, person, relation, (path, method) or None for "absent"): links that are not actions but
+# still depend on who asks.
+READABLE = [
+    ("/reviews/{review}", "rita", "writer", ("/users/{rita}", "GET")),
+    ("/reviews/{review}", "ada", "writer", ("/users/{rita}", "GET")),
+    ("/reviews/{review}", "otto", "writer", None),
+    ("/reviews/{review}", "libby", "writer", None),
+    ("/reviews/{review}", None, "writer", None),
+    ("/users/{rita}", "ada", "collection", ("/users", "GET")),
+    ("/users/{rita}", "rita", "collection", None),
+    ("/", "ada", "users", ("/users", "GET")),
+    ("/", "libby", "users", None),
+    ("/", "libby", "create-author", ("/authors", "POST")),
+    ("/", "rita", "create-author", None),
+]
+
+
+@pytest.mark.grade(
+    points=3,
+    hint="Some links depend on who asks: a review's writer (/users/<user_id>) for its writer and "
+    "admins; a user's collection (/users) and the root's users (/users) for admins; the root's "
+    "create-author (POST /authors) for librarians.",
+)
+def test_links_that_depend_on_who_asks(client, runner):
+    ids = set_up_library(client, runner)
+    for url, person, relation, expected in READABLE:
+        log_in_as(client, person)
+        seen = links_seen(client, url.format(**ids)).get(relation)
+        if expected is not None:
+            expected = (expected[0].format(**ids), expected[1])
+        assert seen == expected, (
+            f"GET {url.format(**ids)} as {person or 'nobody'}: _links[{relation!r}] is "
+            f"{seen}, expected {expected or 'no such link'}"
+        )

@@ -57,6 +57,18 @@ def shelve(client, runner):
     return {"author": author["id"], "book": book["id"], "review": review["id"]}
 
 
+def shelve_another_reviewed_book(client, ids):
+    """libby shelves a second book by the same author and rita reviews it too: a link that
+    should list one book's reviews must not list both."""
+    log_in_as(client, "libby")
+    book = created(
+        client.post("/books", json={"title": "Dawn", "author_id": ids["author"], "year": 1987}),
+        "a second book",
+    )
+    log_in_as(client, "rita")
+    created(client.post("/reviews", json={"book_id": book["id"], "rating": 4}), "a second review")
+
+
 def links_of(data, where):
     """The ``_links`` map of a resource, checked to be a map of link objects."""
     assert isinstance(data, dict), f"{where}: expected a JSON object, got {data!r}"
@@ -134,10 +146,11 @@ def test_api_root_offers_what_the_current_user_can_do(client, runner):
 @pytest.mark.grade(
     points=3,
     hint="book_links: self (/books/<id>), collection (/books), author (/authors/<author_id>) "
-    "and reviews (/reviews?book_id=<id>).",
+    "and reviews (/reviews?book_id=<id>: that book's reviews only).",
 )
 def test_book_links_to_itself_its_collection_its_author_and_its_reviews(client, runner):
     ids = shelve(client, runner)
+    shelve_another_reviewed_book(client, ids)
     log_in_as(client, None)
     response = client.get(f"/books/{ids['book']}")
     assert response.status_code == 200, body(response)
@@ -178,16 +191,19 @@ def test_author_links_to_itself_and_to_their_books(client, runner):
 @pytest.mark.grade(
     points=2,
     hint="review_links: self, collection (/reviews), book (/books/<book_id>) and reviews "
-    "(/reviews?book_id=<book_id>).",
+    "(/reviews?book_id=<book_id>: the reviews of the same book only).",
 )
 def test_review_links_to_itself_and_its_book(client, runner):
     ids = shelve(client, runner)
+    shelve_another_reviewed_book(client, ids)
     log_in_as(client, None)
     where = f"GET /reviews/{ids['review']}"
     links = links_of(client.get(f"/reviews/{ids['review']}").get_json(), where)
     assert path_of(href(links, "self", where)) == f"/reviews/{ids['review']}", links
     assert path_of(href(links, "collection", where)) == "/reviews", links
     assert path_of(href(links, "book", where)) == f"/books/{ids['book']}", links
+    same_book = client.get(path_of(href(links, "reviews", where)))
+    assert [review["id"] for review in same_book.get_json()] == [ids["review"]], body(same_book)
     follow_readable_links(client, links, where)
 
 

@@ -189,10 +189,17 @@ def test_bad_page_arguments_are_a_400_problem(client, query):
 
 @pytest.mark.grade(
     points=1,
-    hint="A page after the last one is a 404 problem naming the last page, not an empty 200.",
+    hint="A page after the last one is a 404 problem whose detail names the last page (page 1 "
+    "in an empty collection), not an empty 200: check page > max(pagination.pages, 1) yourself.",
 )
 def test_a_page_after_the_last_is_a_404_problem(client):
-    shelve(client, ["One", "Two", "Three"])
-    response = client.get("/books?page=3&per_page=2")
-    assert response.status_code == 404, body(response)
-    assert response.mimetype == PROBLEM, response.mimetype
+    for url, last in (("/books?page=2&per_page=5", 1), ("/books?page=3&per_page=2", 2)):
+        if last == 2:
+            shelve(client, ["One", "Two", "Three"])
+        response = client.get(url)
+        assert response.status_code == 404, f"GET {url}: {body(response)}"
+        assert response.mimetype == PROBLEM, f"GET {url}: {response.mimetype}"
+        detail = str(response.get_json().get("detail", ""))
+        assert re.search(rf"\b{last}\b", detail), (
+            f"GET {url}: the detail should name the last page, {last}: {body(response)}"
+        )
