@@ -18,7 +18,6 @@ a write made through either worker.
 
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import shlex
@@ -39,7 +38,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance  # noqa: 
 
 REPO = Path(__file__).resolve().parent.parent
 FINAL_APP = REPO / "solutions" / "09-hateoas"
-DEPLOYMENT_FIXTURES = REPO / "grading" / "07-deployment" / "conftest.py"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 ADMIN = ("fuzz-admin", "fuzz-admin-password")
 # "A schema-valid request must not get a 4xx other than 401/403/404/409." The API answers 422 to
@@ -168,18 +166,6 @@ LIBRARIAN = ("libby", "libby-password-1")
 MAX_TRIES = 400
 
 
-@pytest.fixture(scope="module")
-def postgres_server():
-    """The deployment graders' PostgreSQL server (or the one BOOKSHELF_TEST_POSTGRES_URL names)."""
-    spec = importlib.util.spec_from_file_location("deployment_fixtures", DEPLOYMENT_FIXTURES)
-    fixtures = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fixtures)
-    external = os.environ.get(fixtures.EXTERNAL_SERVER_VARIABLE)
-    if external:
-        yield fixtures.PostgresServer(external)
-        return
-    with fixtures.throwaway_postgres() as server:
-        yield server
 
 
 def flask_command(args, env):

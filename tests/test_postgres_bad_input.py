@@ -15,7 +15,6 @@ test client. When PostgreSQL cannot be started, the test fails and says how to g
 It is marked slow (``pytest -m slow tests/test_postgres_bad_input.py`` runs it).
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -25,7 +24,6 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-DEPLOYMENT_FIXTURES = REPO / "grading" / "07-deployment" / "conftest.py"
 SOLUTIONS = ["05-validations", "06-auth", "07-deployment", "08-marshmallow"]
 # The first id PostgreSQL's INTEGER cannot hold.
 TOO_BIG = 2**31
@@ -66,24 +64,8 @@ print(json.dumps(answers))
 """
 
 
-def load_deployment_fixtures():
-    """The deployment graders' conftest as a module: its throwaway PostgreSQL server."""
-    spec = importlib.util.spec_from_file_location("deployment_fixtures", DEPLOYMENT_FIXTURES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-@pytest.fixture(scope="module")
-def postgres_server():
-    """One PostgreSQL server for the file: yours (BOOKSHELF_TEST_POSTGRES_URL) or a throwaway."""
-    fixtures = load_deployment_fixtures()
-    external = os.environ.get(fixtures.EXTERNAL_SERVER_VARIABLE)
-    if external:
-        yield fixtures.PostgresServer(external)
-        return
-    with fixtures.throwaway_postgres() as server:
-        yield server
 
 
 def run_requests(solution, database_url, requests):
