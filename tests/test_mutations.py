@@ -170,6 +170,7 @@ def test_the_report_keeps_other_modules_rows_when_one_module_is_redone(tmp_path)
 # The test below runs pytest once per mutant, plus once on the solution itself.
 
 
+@pytest.mark.slow
 def test_survivors_are_reported_and_equivalents_are_not_counted(tmp_path):
     course = make_course(tmp_path / "course")
     module = course.module("01-hello")
