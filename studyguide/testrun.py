@@ -97,8 +97,10 @@ def run_pytest(lab_dir, test_paths, *, rootdir=None, extra_args=(), timeout=300,
     importable (the lab's visible tests import it); hidden graders never need it, they use the
     lab process named by ``lab_spec`` (default: a plain subprocess on ``lab_dir``). Only the
     configuration given here is used (``-c`` points at an empty ini file), so the lab's own
-    ``pytest.ini`` does not change how the tests run. Node ids are relative to ``rootdir``
-    (default: ``lab_dir``). The whole process group is killed after ``timeout`` seconds.
+    ``pytest.ini`` does not change how the tests run, and only the plugins named here are
+    loaded (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``): a plugin installed in the environment neither
+    changes a run nor slows its start (some take seconds to import). Node ids are relative to
+    ``rootdir`` (default: ``lab_dir``). The whole process group is killed after ``timeout`` seconds.
     """
     lab_dir = Path(lab_dir).resolve()
     spec = lab_spec or LabSpec(lab=str(lab_dir))
@@ -133,6 +135,7 @@ def run_pytest(lab_dir, test_paths, *, rootdir=None, extra_args=(), timeout=300,
         path = [str(lab_dir), source] if lab_on_path else [source]
         env["PYTHONPATH"] = os.pathsep.join([*path, env.get("PYTHONPATH", "")])
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         env[SPEC_VARIABLE] = str(spec.save(Path(tmp) / "lab-spec.json"))
         finished = run_group(cmd, timeout=timeout, cwd=lab_dir if lab_on_path else tmp, env=env)
         output = finished.output

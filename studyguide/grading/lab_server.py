@@ -71,6 +71,45 @@ def disable_app_run():
     flask.Flask.run = run
 
 
+#: At most this many compiled URL builders are kept for reuse (a few per rule of the app).
+MAX_REUSED_BUILDERS = 4096
+
+
+def reuse_url_builders():
+    """Compile each URL rule's builder once per process instead of once per app.
+
+    Every grader test starts a fresh app with the same rules, and Werkzeug compiles two small
+    Python functions per rule each time (``Rule._compile_builder``): most of what
+    ``create_app`` costs. A builder's code depends only on the rule's text, its parsed parts
+    and the names of its defaults, so an identical rule gets the function compiled for the
+    first one; the function reads the rule's own converters when it runs. A rule with a
+    default for one of its variables (the default is converted into the code) is compiled as
+    usual. Nothing changes when Werkzeug has no such method.
+    """
+    from werkzeug.routing.rules import Rule
+
+    compile_builder = getattr(Rule, "_compile_builder", None)
+    if compile_builder is None:
+        return
+    compiled = {}
+
+    def reused_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        trace = getattr(self, "_trace", None)
+        if not isinstance(trace, list) or any(dynamic and part in defaults
+                                              for dynamic, part in trace):
+            return compile_builder(self, append_unknown)
+        key = (self.rule, bool(append_unknown), tuple(trace), tuple(map(str, defaults)))
+        builder = compiled.get(key)
+        if builder is None:
+            builder = compile_builder(self, append_unknown)
+            if len(compiled) < MAX_REUSED_BUILDERS:
+                compiled[key] = builder
+        return builder
+
+    Rule._compile_builder = reused_builder
+
+
 def to_plain(value):
     """Turn a value returned by student code into plain JSON data."""
     if value is None or isinstance(value, bool | int | float | str):
@@ -253,6 +292,7 @@ def main(argv):
     sys.dont_write_bytecode = True
     block_network()
     disable_app_run()
+    reuse_url_builders()
     serve(LabServer(package), incoming, outgoing)
     os._exit(0)
 

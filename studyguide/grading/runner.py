@@ -324,8 +324,8 @@ def sanitize(text, secret_lines):
     return "\n".join(kept)
 
 
-def _result(expected, outcome, message):
-    """A TestResult for one expected test."""
+def _result(expected, outcome, message, duration=0.0):
+    """A TestResult for one expected test (``duration``: its seconds, fixtures included)."""
     module_id, _, rest = expected.nodeid.partition("/")
     return TestResult(
         nodeid=expected.nodeid,
@@ -337,6 +337,7 @@ def _result(expected, outcome, message):
         hint=expected.hint,
         visible=expected.visible,
         message=message if expected.visible else "",
+        duration=duration,
     )
 
 
@@ -438,7 +439,9 @@ def score_run(module_id, expected, run, limits, started, secret_lines, isolation
         entry = reported.get(test.nodeid, {"outcome": "error", "message": ""})
         outcome = entry["outcome"] if entry["outcome"] in OUTCOMES else "error"
         message = sanitize(entry.get("message", ""), secret_lines) if test.visible else ""
-        tests.append(_result(test, outcome, message))
+        duration = entry.get("duration", 0.0)
+        tests.append(_result(test, outcome, message,
+                             duration if isinstance(duration, int | float) else 0.0))
     return LabResult(
         module_id=module_id,
         score=sum(t.points for t in tests),
