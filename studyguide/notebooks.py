@@ -5,7 +5,7 @@ says it is well formed, committed without outputs, runs top to bottom, passes
 ``nbgrader validate`` with its solutions in place, and its student release (made by the real
 ``nbgrader generate_assignment``) fails every graded test until the student solves it.
 
-Every nbgrader step here is the real command run in a subprocess (``python -m nbgrader``), so
+Every nbgrader step here is the real command run in a subprocess (:func:`nbgrader_command`), so
 what passes here is what an instructor gets.
 """
 
@@ -21,9 +21,35 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
+#: Optional modules the course's notebook tools start without. jsonschema, which nbformat and
+#: nbgrader import, loads rfc3987-syntax when it is installed, for its "iri" format check, and
+#: that package builds some thirty parsers as it is imported: 2.7 s of every start on this
+#: machine. No notebook or nbgrader schema uses that format; without the module, jsonschema
+#: leaves it unchecked, exactly as when the package is not installed.
+SLOW_OPTIONAL_MODULES = ("rfc3987_syntax",)
 
-from studyguide.grading.processes import run_group
+
+def skip_slow_optional_modules():
+    """Make importing any of :data:`SLOW_OPTIONAL_MODULES` fail fast in this process (as if the
+    package were not installed), unless it is already imported."""
+    for name in SLOW_OPTIONAL_MODULES:
+        sys.modules.setdefault(name, None)
+
+
+skip_slow_optional_modules()  # before nbformat is first imported
+
+import nbformat  # noqa: E402
+
+from studyguide.grading.processes import run_group  # noqa: E402
+
+
+def nbgrader_command(python, *args):
+    """The command line of ``nbgrader ARGS`` run by ``python``: nbgrader's own entry point, started
+    without :data:`SLOW_OPTIONAL_MODULES` (``-I``: no user site, no current folder on the path)."""
+    main = (f"import sys\nsys.modules.update(dict.fromkeys({SLOW_OPTIONAL_MODULES!r}))\n"
+            "from nbgrader.apps.nbgraderapp import main\nmain()\n")
+    return [python, "-I", "-c", main, *args]
+
 
 NBGRADER_SCHEMA_VERSION = 3
 MIN_GRADED_TESTS = 3
@@ -219,12 +245,12 @@ class NbgraderError(RuntimeError):
 
 
 def _nbgrader(args, cwd, timeout=600):
-    """Run ``python -m nbgrader <args>`` in ``cwd``; return (returncode, combined output).
+    """Run ``nbgrader <args>`` in ``cwd``; return (returncode, combined output).
 
     The command runs in its own process group, so a timeout also ends the kernels it started;
     the returncode is then None.
     """
-    cmd = [sys.executable, "-m", "nbgrader", *args]
+    cmd = nbgrader_command(sys.executable, *args)
     # nbgrader shells out to `alembic` for a new gradebook: find it next to this interpreter
     # even when the virtual environment is not activated.
     env = dict(os.environ)

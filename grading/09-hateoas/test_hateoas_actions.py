@@ -61,27 +61,28 @@ def set_up_library(client, runner):
     return ids
 
 
-def actions_seen(client, url):
-    """The action links (those with a method) of the resource at ``url``, as {rel: method}."""
+def links_of(client, url):
+    """The ``_links`` of the resource at ``url``, which must answer 200 with a self link."""
     response = client.get(url)
     assert response.status_code == 200, f"GET {url}: {body(response)}"
     links = response.get_json().get("_links") or {}
     assert "self" in links, f"GET {url}: no _links with self in {body(response)}"
+    return links
+
+
+def actions_seen(client, url):
+    """The action links (those with a method) of the resource at ``url``, as {rel: method}."""
     return {
         relation: found["method"].upper()
-        for relation, found in links.items()
+        for relation, found in links_of(client, url).items()
         if isinstance(found, dict) and found.get("method")
     }
 
 
 def links_seen(client, url):
     """Every link of the resource at ``url`` as {rel: (path, method or "GET")}."""
-    response = client.get(url)
-    assert response.status_code == 200, f"GET {url}: {body(response)}"
-    links = response.get_json().get("_links") or {}
-    assert "self" in links, f"GET {url}: no _links with self in {body(response)}"
     seen = {}
-    for relation, found in links.items():
+    for relation, found in links_of(client, url).items():
         path = urlsplit(found.get("href", "")) if isinstance(found, dict) else None
         method = found.get("method", "GET").upper() if isinstance(found, dict) else None
         seen[relation] = (path and path.path + (f"?{path.query}" if path.query else ""), method)

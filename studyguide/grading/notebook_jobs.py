@@ -140,7 +140,9 @@ def _kernel_spec(folder: Path, python: str):
 
 def _autograde_command(shard: Path, box: Path, module_id: str, jail, python: str):
     """``nbgrader autograde`` for the shard: in the sandbox when the machine allows it."""
-    nbgrader = [python, "-I", "-m", "nbgrader", "autograde", module_id,
+    from studyguide.notebooks import nbgrader_command
+
+    nbgrader = [*nbgrader_command(python, "autograde", module_id),
                 f"--ExecutePreprocessor.timeout={NOTEBOOK_CELL_TIMEOUT}",
                 f"--CourseDirectory.course_id={NBGRADER_COURSE_ID}"]
     prefix = sandbox.namespace_prefix()
