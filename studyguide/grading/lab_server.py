@@ -99,8 +99,12 @@ def reuse_url_builders():
         if not isinstance(trace, list) or any(dynamic and part in defaults
                                               for dynamic, part in trace):
             return compile_builder(self, append_unknown)
-        key = (self.rule, bool(append_unknown), tuple(trace), tuple(map(str, defaults)))
-        builder = compiled.get(key)
+        key = (type(self), self.rule, bool(append_unknown), tuple(trace),
+               tuple(map(str, defaults)))
+        try:
+            builder = compiled.get(key)
+        except TypeError:  # a rule class of the student's whose parts cannot be a key
+            return compile_builder(self, append_unknown)
         if builder is None:
             builder = compile_builder(self, append_unknown)
             if len(compiled) < MAX_REUSED_BUILDERS:
