@@ -241,8 +241,10 @@ def test_check_notebooks_reports_free_points_outputs_and_crashes(tmp_path):
     free = [p for p in problems if "free points" in p]
     assert len(free) == 1, problems
     assert "print('nothing checked')" in free[0]
-    assert nb.cells[graded_tests(nb)[0]].source.splitlines()[0] in free[0]
-    assert nb.cells[graded_tests(nb)[2]].source.splitlines()[0] not in free[0]
+    first_lines = [nb.cells[i].source.splitlines()[0] for i in graded_tests(nb)]
+    assert first_lines[0] in free[0]
+    # the third test is not named (its first line may be the first test's, e.g. `try:`)
+    assert free[0].count(first_lines[2]) == first_lines[:2].count(first_lines[2])
     assert free[0].endswith(f"release/{LESSON}/{LESSON}.ipynb`")
     assert len(problems) == 3, problems
 

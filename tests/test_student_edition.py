@@ -1,5 +1,6 @@
 """The student edition is made for students: their README, pyproject, commands and tests."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -115,9 +116,8 @@ def test_plain_pytest_at_the_root_runs_every_lab_in_its_own_process(edition, tmp
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
     assert "01-routing: 6 of 6 checks of this module pass" in out, out
-    assert (
-        "02-sqlalchemy: 0 of 5 checks of this module pass; "
-        "earlier modules' checks: still passing 6/6" in out
-    ), out
+    lab_02 = re.search(r"02-sqlalchemy: 0 of (\d+) checks of this module pass; "
+                       r"earlier modules' checks: still passing 6/6", out)
+    assert lab_02 and int(lab_02.group(1)) > 0, out
     assert "Hint: " in out and "No module named" not in out
     assert "labs/02-sqlalchemy::tests/test_models.py::" in out

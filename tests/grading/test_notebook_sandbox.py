@@ -142,7 +142,7 @@ def test_a_daemon_left_by_a_notebook_changes_nothing(tmp_path, monkeypatch):
     solved.cells.insert(0, nbformat.v4.new_code_cell(DAEMON.format(targets=targets)))
     hostile = tmp_path / "mallory.ipynb"
     nbformat.write(solved, hostile)
-    monkeypatch.setattr(notebook_jobs, "review_notebook", lambda path: [])  # sandbox alone
+    monkeypatch.setattr(notebook_jobs, "review_notebook", lambda *_: [])  # sandbox alone
     kept = tmp_path / "kept"
     started = time.monotonic()
     result = notebook_jobs.grade_notebook(course_dir, "01-routing", "mallory", hostile,
