@@ -439,9 +439,7 @@ def score_run(module_id, expected, run, limits, started, secret_lines, isolation
         entry = reported.get(test.nodeid, {"outcome": "error", "message": ""})
         outcome = entry["outcome"] if entry["outcome"] in OUTCOMES else "error"
         message = sanitize(entry.get("message", ""), secret_lines) if test.visible else ""
-        duration = entry.get("duration", 0.0)
-        tests.append(_result(test, outcome, message,
-                             duration if isinstance(duration, int | float) else 0.0))
+        tests.append(_result(test, outcome, message, entry.get("duration", 0.0)))
     return LabResult(
         module_id=module_id,
         score=sum(t.points for t in tests),
